@@ -1,0 +1,184 @@
+// Package app assembles the shop server from its parts: it opens and migrates the database, sets up
+// token signing and the auth service, and builds the HTTP handler that server.go serves and the tests
+// drive end to end.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/uptrace/bun"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/graph"
+	"github.com/shopql/shopql/store"
+)
+
+// App is a running shop server: its database, its auth service and background work.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	DB      *bun.DB
+	Auth    *auth.Service
+	handler http.Handler
+
+	stop func()
+	wg   sync.WaitGroup
+}
+
+// New opens the database, applies migrations, prepares signing keys and the admin account, and
+// starts the background resync of the revocation list. Close releases it all.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{
+		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns,
+		ConnMaxLifetime: cfg.DBConnMaxLifetime, SearchPath: cfg.SearchPath,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App, error) {
+	applied, err := store.Migrate(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("applied migrations", "migrations", applied)
+	}
+
+	secret, generated, err := auth.SigningSecret(ctx, db, cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		log.Warn("JWT_SECRET is not set: using a secret generated once and kept in the database; set JWT_SECRET in production")
+	}
+	tokens, err := auth.NewTokens(auth.TokenConfig{
+		Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
+		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	concurrency := cfg.PasswordHashConcurrency
+	if concurrency <= 0 {
+		concurrency = runtime.GOMAXPROCS(0)
+	}
+	svc := auth.NewService(db, tokens, auth.NewHasher(auth.DefaultArgon2Params, concurrency), log)
+	if err := svc.SyncRevocations(ctx); err != nil {
+		return nil, fmt.Errorf("load revoked sessions: %w", err)
+	}
+	if cfg.AdminEmail != "" {
+		if _, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("ADMIN_EMAIL: %w", err)
+		}
+	}
+
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc}
+	a.handler = a.routes()
+
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = cancel
+	a.wg.Go(func() { svc.Run(bg, cfg.RevocationSyncInterval) })
+	return a, nil
+}
+
+// Handler is the whole HTTP API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close stops background work and closes the database. Call it after the HTTP server has drained.
+func (a *App) Close() error {
+	a.stop()
+	a.wg.Wait()
+	return a.DB.Close()
+}
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer())))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /{$}", playground.Handler("shopql", "/graphql"))
+	return recoverPanics(a.log, mux)
+}
+
+func (a *App) graphQLServer() *handler.Server {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth},
+		Directives: graph.DirectiveRoot{
+			Auth:  auth.AuthDirective,
+			Fresh: auth.FreshDirective,
+			Admin: auth.AdminDirective,
+		},
+	}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.SetErrorPresenter(graph.ErrorPresenter(a.log))
+	srv.SetRecoverFunc(graph.Recover(a.log))
+	return srv
+}
+
+// ready reports whether the database answers and has every migration applied.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	pending, err := store.Pending(ctx, a.DB)
+	switch {
+	case err != nil:
+		a.log.Warn("readiness check failed", "err", err)
+		writeStatus(w, http.StatusServiceUnavailable, "database unavailable")
+	case pending > 0:
+		writeStatus(w, http.StatusServiceUnavailable, "migrations pending")
+	default:
+		writeStatus(w, http.StatusOK, "ready")
+	}
+}
+
+func writeStatus(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintln(w, msg)
+}
+
+// recoverPanics turns a panic outside the GraphQL executor (which has its own) into a plain 500,
+// with the stack in the log and none in the response.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic in handler", "panic", p, "path", r.URL.Path)
+				http.Error(w, "internal server error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

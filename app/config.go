@@ -1,0 +1,159 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server. Each comes from a command-line flag, else from its
+// environment variable, else its default; `shopql -h` lists them all.
+type Config struct {
+	Port        int
+	DatabaseURL string
+
+	JWTSecret       string
+	JWTIssuer       string
+	JWTAudience     string
+	JWTLeeway       time.Duration
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	AdminEmail      string
+	AdminPassword   string
+
+	PasswordHashConcurrency int
+	RevocationSyncInterval  time.Duration
+
+	DBMaxOpenConns    int
+	DBMaxIdleConns    int
+	DBConnMaxLifetime time.Duration
+
+	LogFormat string
+	LogLevel  string
+
+	// SearchPath is the PostgreSQL schema to use; only tests set it, to isolate their data.
+	SearchPath string
+}
+
+// setting describes one configuration value for both the flag set and the environment.
+type setting struct {
+	env, flag, usage string
+	bind             func(fs *flag.FlagSet, name, usage, envValue string) error
+	secret           bool // never echo its value in the usage text
+}
+
+func settings(c *Config) []setting {
+	return []setting{
+		{"PORT", "port", "HTTP port to listen on", intVar(&c.Port, 8080), false},
+		{"DATABASE_URL", "database-url", "postgres://… for PostgreSQL; otherwise a SQLite file path", stringVar(&c.DatabaseURL, "shop.db"), false},
+		{"JWT_SECRET", "jwt-secret", "HS256 signing key, at least 32 bytes; if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
+		{"JWT_ISSUER", "jwt-issuer", "iss claim set in and required of tokens", stringVar(&c.JWTIssuer, "shopql"), false},
+		{"JWT_AUDIENCE", "jwt-audience", "aud claim set in and required of tokens", stringVar(&c.JWTAudience, "shopql"), false},
+		{"JWT_LEEWAY", "jwt-leeway", "clock difference tolerated between instances when checking exp, nbf and iat", durationVar(&c.JWTLeeway, 5*time.Second), false},
+		{"ACCESS_TOKEN_TTL", "access-token-ttl", "lifetime of access tokens", durationVar(&c.AccessTokenTTL, 15*time.Minute), false},
+		{"REFRESH_TOKEN_TTL", "refresh-token-ttl", "lifetime of refresh tokens (and of a session without refresh)", durationVar(&c.RefreshTokenTTL, 720*time.Hour), false},
+		{"ADMIN_EMAIL", "admin-email", "with ADMIN_PASSWORD: at start-up, create this account or make it an administrator", stringVar(&c.AdminEmail, ""), false},
+		{"ADMIN_PASSWORD", "admin-password", "password for a newly created ADMIN_EMAIL account", stringVar(&c.AdminPassword, ""), true},
+		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means the number of CPUs", intVar(&c.PasswordHashConcurrency, 0), false},
+		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory revocation list is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
+		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
+		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},
+		{"DB_CONN_MAX_LIFETIME", "db-conn-max-lifetime", "recycle database connections after this long", durationVar(&c.DBConnMaxLifetime, 30*time.Minute), false},
+		{"LOG_FORMAT", "log-format", "log format: text or json", stringVar(&c.LogFormat, "text"), false},
+		{"LOG_LEVEL", "log-level", "log level: debug, info, warn or error", stringVar(&c.LogLevel, "info"), false},
+	}
+}
+
+// LoadConfig reads the settings from args (without the program name) and getenv.
+func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("shopql", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	all := settings(&c)
+	for _, s := range all {
+		if err := s.bind(fs, s.flag, fmt.Sprintf("%s (env %s)", s.usage, s.env), getenv(s.env)); err != nil {
+			return c, fmt.Errorf("%s: %w", s.env, err)
+		}
+		if s.secret {
+			fs.Lookup(s.flag).DefValue = ""
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "shopql: the shop's GraphQL API server.\n\nUsage:\n  shopql [flags]\n\nEvery flag can also be set by the environment variable named beside it.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	var problems []string
+	if c.Port < 0 || c.Port > 65535 {
+		problems = append(problems, "PORT must be between 0 and 65535")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		problems = append(problems, "JWT_SECRET must be at least 32 bytes (or unset to generate one)")
+	}
+	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
+		problems = append(problems, "ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		problems = append(problems, "ADMIN_EMAIL and ADMIN_PASSWORD go together")
+	}
+	if c.RevocationSyncInterval <= 0 {
+		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, "LOG_FORMAT must be text or json")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func stringVar(p *string, def string) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, usage, env string) error {
+		if env != "" {
+			def = env
+		}
+		fs.StringVar(p, name, def, usage)
+		return nil
+	}
+}
+
+func intVar(p *int, def int) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, usage, env string) error {
+		if env != "" {
+			v, err := strconv.Atoi(env)
+			if err != nil {
+				return fmt.Errorf("not an integer: %q", env)
+			}
+			def = v
+		}
+		fs.IntVar(p, name, def, usage)
+		return nil
+	}
+}
+
+func durationVar(p *time.Duration, def time.Duration) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, usage, env string) error {
+		if env != "" {
+			v, err := time.ParseDuration(env)
+			if err != nil {
+				return fmt.Errorf("not a duration such as 15m or 720h: %q", env)
+			}
+			def = v
+		}
+		fs.DurationVar(p, name, def, usage)
+		return nil
+	}
+}

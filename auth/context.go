@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// Principal is the caller proven by a valid access token.
+type Principal struct {
+	UserID    int64
+	SessionID string
+	Admin     bool
+	Fresh     bool
+}
+
+// identity is what the middleware learnt from the Authorization header: a principal, or why not.
+type identity struct {
+	raw       string // the bearer token as sent, for refreshToken's header fallback
+	principal *Principal
+	err       error // ErrTokenMissing when no header was sent
+}
+
+type identityKey struct{}
+
+// Middleware reads the Authorization header, verifies the access token in it and records the
+// outcome in the request context. It never fails the request itself: some fields are public, and the
+// directives decide with FromContext.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(s.WithIdentity(r.Context(), r.Header)))
+	})
+}
+
+// WithIdentity returns ctx carrying the identity proven by the Authorization header in h.
+func (s *Service) WithIdentity(ctx context.Context, h http.Header) context.Context {
+	id := &identity{}
+	id.raw, id.err = bearerToken(h)
+	if id.err == nil {
+		id.principal, id.err = s.Authenticate(id.raw)
+	}
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// FromContext returns the authenticated caller, or the reason there is none.
+func FromContext(ctx context.Context) (*Principal, error) {
+	id, _ := ctx.Value(identityKey{}).(*identity)
+	if id == nil {
+		return nil, ErrTokenMissing
+	}
+	return id.principal, id.err
+}
+
+// Optional is FromContext for fields where a token is optional: no token gives (nil, nil), while a
+// token that is present but bad is still an error, so that clients learn to refresh it.
+func Optional(ctx context.Context) (*Principal, error) {
+	p, err := FromContext(ctx)
+	if err == ErrTokenMissing {
+		return nil, nil
+	}
+	return p, err
+}
+
+// BearerToken returns the raw token the request carried in its Authorization header, if any.
+func BearerToken(ctx context.Context) string {
+	if id, _ := ctx.Value(identityKey{}).(*identity); id != nil {
+		return id.raw
+	}
+	return ""
+}
+
+// bearerToken extracts the token of a single "Authorization: Bearer <token>" header (the scheme is
+// case-insensitive, RFC 9110 §11.1). Anything else present is TOKEN_INVALID, absence TOKEN_MISSING.
+func bearerToken(h http.Header) (string, error) {
+	values := h.Values("Authorization")
+	switch {
+	case len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == ""):
+		return "", ErrTokenMissing
+	case len(values) > 1:
+		return "", tokenInvalid("send exactly one Authorization header")
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	token = strings.TrimLeft(token, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", tokenInvalid("malformed Authorization header: expected 'Bearer <token>'")
+	}
+	if len(token) > MaxTokenBytes {
+		return "", tokenInvalid("the token is too long")
+	}
+	return token, nil
+}

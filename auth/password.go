@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/shopql/shopql/model"
+)
+
+// Argon2Params are argon2id's cost parameters. The defaults are OWASP's recommended minimum
+// (19 MiB, 2 passes, 1 lane): about 20-40 ms of one core per hash on current hardware.
+type Argon2Params struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// DefaultArgon2Params follow the OWASP Password Storage Cheat Sheet.
+var DefaultArgon2Params = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+
+const (
+	saltLen          = 16
+	keyLen           = 32
+	minPasswordRunes = 8
+	maxPasswordBytes = 1024
+	// maxMemoryKiB bounds what a stored hash may ask for, so a tampered row cannot make a login
+	// allocate gigabytes.
+	maxMemoryKiB = 256 * 1024
+)
+
+// Hasher hashes and verifies passwords with argon2id. At most `concurrency` hashes run at once, so a
+// flood of logins costs at most concurrency × memory and cannot starve other requests of CPU.
+type Hasher struct {
+	params Argon2Params
+	slots  chan struct{}
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// NewHasher returns a Hasher running at most concurrency hashes at a time (at least 1).
+func NewHasher(params Argon2Params, concurrency int) *Hasher {
+	return &Hasher{params: params, slots: make(chan struct{}, max(concurrency, 1))}
+}
+
+// Hash returns the PHC-formatted argon2id hash of password with a random salt.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key, err := h.derive(ctx, password, salt, h.params)
+	if err != nil {
+		return "", err
+	}
+	p := h.params
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches encoded. Verifying against an empty encoded hash runs a
+// full hash anyway and reports false, so that a login for an unknown account takes as long as one
+// with a wrong password.
+func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, error) {
+	if encoded == "" {
+		h.dummyOnce.Do(func() {
+			h.dummy, _ = h.Hash(context.Background(), "dummy password for timing")
+		})
+		_, err := h.Verify(ctx, h.dummy, password)
+		return false, err
+	}
+	params, salt, want, err := decodeHash(encoded)
+	if err != nil {
+		return false, err
+	}
+	got, err := h.derive(ctx, password, salt, params)
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-h.slots }()
+	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen), nil
+}
+
+var errBadHash = errors.New("stored password hash is malformed")
+
+func decodeHash(encoded string) (p Argon2Params, salt, key []byte, err error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, nil, nil, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, errBadHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil ||
+		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
+		return p, nil, nil, errBadHash
+	}
+	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
+		return p, nil, nil, errBadHash
+	}
+	if key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(key) == 0 {
+		return p, nil, nil, errBadHash
+	}
+	return p, salt, key, nil
+}
+
+// checkPassword enforces the password rule for new passwords.
+func checkPassword(pw string) error {
+	if !utf8.ValidString(pw) || strings.IndexByte(pw, 0) >= 0 {
+		return &model.InputError{Field: "password", Message: "password must be valid UTF-8 without NUL characters"}
+	}
+	if utf8.RuneCountInString(pw) < minPasswordRunes {
+		return &model.InputError{Field: "password", Message: fmt.Sprintf("password must have at least %d characters", minPasswordRunes)}
+	}
+	if len(pw) > maxPasswordBytes {
+		return &model.InputError{Field: "password", Message: fmt.Sprintf("password must be at most %d bytes", maxPasswordBytes)}
+	}
+	return nil
+}

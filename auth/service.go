@@ -1,0 +1,334 @@
+// Package auth is the shop's security: password hashing, token issuing and verification, sessions
+// and their revocation, the HTTP middleware that identifies the caller and the schema directives
+// @auth, @fresh and @admin. Account changes that end sessions (block, demotion, deletion) live here
+// too, so that the rule "these revoke every session of the user" is in one place.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/model"
+	"github.com/shopql/shopql/store"
+)
+
+// Service ties tokens, passwords and sessions to the database.
+type Service struct {
+	db      *bun.DB
+	tokens  *Tokens
+	hasher  *Hasher
+	revoked *RevocationList
+	log     *slog.Logger
+}
+
+// NewService returns a Service. Call Run to keep its revocation list in step with the database.
+func NewService(db *bun.DB, tokens *Tokens, hasher *Hasher, log *slog.Logger) *Service {
+	return &Service{db: db, tokens: tokens, hasher: hasher, revoked: NewRevocationList(), log: log}
+}
+
+// Authenticate verifies an access token: signature, claims, and that its session is not revoked.
+// It makes no database round trip.
+func (s *Service) Authenticate(raw string) (*Principal, error) {
+	c, err := s.tokens.Parse(raw, AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if s.revoked.Revoked(c.SessionID) {
+		return nil, ErrTokenRevoked
+	}
+	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh}, nil
+}
+
+// Register creates a non-admin account.
+func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.User, error) {
+	if _, err := store.NormalizeEmail(in.Email); err != nil {
+		return nil, err // before paying for a hash
+	}
+	if err := checkPassword(in.Password); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &model.User{Email: in.Email, Username: in.Username, PasswordHash: hash}
+	if err := store.CreateUser(ctx, s.db, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Login checks credentials and starts a session with a fresh access token. Unknown email and wrong
+// password fail alike, after the same work; a blocked account is told so only once the password
+// has been proven.
+func (s *Service) Login(ctx context.Context, email, password string) (*model.AuthPayload, error) {
+	u, err := store.UserByEmail(ctx, s.db, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var hash string
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.hasher.Verify(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	if u.Blocked {
+		return nil, ErrUserBlocked
+	}
+
+	now := time.Now().UTC()
+	sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: now}
+	access, err := s.tokens.Issue(AccessToken, u.ID, sess.ID, true, u.IsAdmin)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := s.tokens.Issue(RefreshToken, u.ID, sess.ID, false, false)
+	if err != nil {
+		return nil, err
+	}
+	sess.RefreshJTI, sess.ExpiresAt, sess.AccessExpiresAt = refresh.ID, refresh.ExpiresAt.UTC(), access.ExpiresAt.UTC()
+	if err := store.CreateSession(ctx, s.db, sess); err != nil {
+		return nil, err
+	}
+	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}, nil
+}
+
+// Refresh exchanges a refresh token for a non-fresh access token and a new refresh token. The old
+// refresh token stops working; presenting it again is taken as theft and revokes the session.
+func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, error) {
+	if raw == "" {
+		return nil, ErrTokenMissing
+	}
+	c, err := s.tokens.Parse(raw, RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	u, err := store.UserByID(ctx, s.db, c.UserID())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrTokenRevoked
+	} else if err != nil {
+		return nil, err
+	}
+	access, err := s.tokens.Issue(AccessToken, u.ID, c.SessionID, false, u.IsAdmin)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := s.tokens.Issue(RefreshToken, u.ID, c.SessionID, false, false)
+	if err != nil {
+		return nil, err
+	}
+	rotated, err := store.RotateRefreshToken(ctx, s.db, c.SessionID, c.ID, refresh.ID, access.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	if !rotated {
+		// Revoked, expired, or an older refresh token of a live session: reuse. Revoking is a no-op
+		// in the first two cases.
+		if err := s.revokeSession(ctx, c.SessionID); err != nil {
+			return nil, err
+		}
+		return nil, ErrTokenRevoked
+	}
+	if u.Blocked {
+		// Blocking revokes sessions in the same transaction, so this only guards against a
+		// database edited by hand.
+		return nil, ErrTokenRevoked
+	}
+	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}, nil
+}
+
+// Logout revokes the caller's session: its access and refresh tokens stop working.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	return s.revokeSession(ctx, p.SessionID)
+}
+
+func (s *Service) revokeSession(ctx context.Context, sessionID string) error {
+	return s.revoke(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		return store.RevokeSession(ctx, tx, sessionID)
+	})
+}
+
+// SetUserBlocked blocks or unblocks an account. Blocking revokes every session of the account.
+func (s *Service) SetUserBlocked(ctx context.Context, id int64, blocked bool) (*model.User, error) {
+	var u *model.User
+	err := s.revoke(ctx, func(ctx context.Context, tx bun.Tx) (revoked []model.Session, err error) {
+		if u, err = store.SetUserBlocked(ctx, tx, id, blocked); err != nil || !blocked {
+			return nil, err
+		}
+		return store.RevokeUserSessions(ctx, tx, id)
+	})
+	return u, err
+}
+
+// SetUserAdmin grants or removes the admin role. Removing it revokes every session of the account,
+// whose tokens carry the admin claim.
+func (s *Service) SetUserAdmin(ctx context.Context, id int64, isAdmin bool) (*model.User, error) {
+	var u *model.User
+	err := s.revoke(ctx, func(ctx context.Context, tx bun.Tx) (revoked []model.Session, err error) {
+		before, err := store.UserByID(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if u, err = store.SetUserAdmin(ctx, tx, id, isAdmin); err != nil || isAdmin || !before.IsAdmin {
+			return nil, err
+		}
+		return store.RevokeUserSessions(ctx, tx, id)
+	})
+	return u, err
+}
+
+// DeleteUser deletes an account and revokes every session of it.
+func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+	return s.revoke(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		if err := store.DeleteUser(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		return store.RevokeUserSessions(ctx, tx, id)
+	})
+}
+
+// revoke runs change in a transaction that also announces the sessions it revoked to the other
+// instances, then adds them to this instance's list before returning, so that revocation is
+// immediate here and, through the database, everywhere.
+func (s *Service) revoke(ctx context.Context, change func(context.Context, bun.Tx) ([]model.Session, error)) error {
+	var revoked []model.Session
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if revoked, err = change(ctx, tx); err != nil {
+			return err
+		}
+		return store.NotifyRevoked(ctx, tx, revoked)
+	})
+	if err != nil {
+		return err
+	}
+	s.revoked.Add(revoked)
+	return nil
+}
+
+// EnsureAdmin makes the account with email an administrator, creating it with password if it does
+// not exist. An existing account keeps its password.
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*model.User, error) {
+	u, err := store.UserByEmail(ctx, s.db, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if u, err = s.Register(ctx, model.RegisterInput{Email: email, Username: "admin", Password: password}); err != nil {
+			if errors.Is(err, store.ErrConflict) { // another instance created it just now
+				return s.EnsureAdmin(ctx, email, password)
+			}
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	if u.IsAdmin {
+		return u, nil
+	}
+	return store.SetUserAdmin(ctx, s.db, u.ID, true)
+}
+
+// SyncRevocations loads every revoked session that may still have live access tokens into the
+// list, and forgets those that cannot.
+func (s *Service) SyncRevocations(ctx context.Context) error {
+	revoked, err := store.RevokedSessions(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	s.revoked.Add(revoked)
+	s.revoked.Prune(time.Now())
+	return nil
+}
+
+// Run keeps the revocation list in step with the database until ctx ends: announcements from other
+// instances apply at once (PostgreSQL LISTEN/NOTIFY), and a full resync every interval catches
+// anything missed, including changes by other processes sharing a SQLite file. It also deletes
+// sessions that can no longer be used. Call SyncRevocations once before serving.
+func (s *Service) Run(ctx context.Context, interval time.Duration) {
+	resync := make(chan struct{}, 1)
+	requestResync := func() {
+		select {
+		case resync <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		for ctx.Err() == nil {
+			if err := store.ListenRevoked(ctx, s.db, s.revoked.Add, requestResync); err != nil && ctx.Err() == nil {
+				s.log.Warn("revocation listener failed; retrying", "err", err)
+				requestResync()
+				sleep(ctx, 5*time.Second)
+				continue
+			}
+			return
+		}
+	}()
+
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	cleanup := time.NewTicker(time.Hour)
+	defer cleanup.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-resync:
+		case <-cleanup.C:
+			if n, err := store.DeleteDeadSessions(ctx, s.db); err != nil {
+				s.log.Warn("deleting dead sessions failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("deleted dead sessions", "count", n)
+			}
+			continue
+		}
+		if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("revocation resync failed", "err", err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// SigningSecret returns the HS256 key: the configured one, which must be at least MinSecretBytes,
+// or else one generated once and kept in the database, so that restarts and other instances sharing
+// the database keep verifying the same tokens. generated reports the second case, which deserves a
+// warning: whoever can read the database can mint tokens.
+func SigningSecret(ctx context.Context, db bun.IDB, configured string) (secret []byte, generated bool, err error) {
+	if configured != "" {
+		if len(configured) < MinSecretBytes {
+			return nil, false, errors.New("JWT_SECRET must be at least 32 bytes")
+		}
+		return []byte(configured), false, nil
+	}
+	var b [48]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, false, err
+	}
+	stored, err := store.SettingOrInit(ctx, db, "jwt_secret", base64.RawStdEncoding.EncodeToString(b[:]))
+	if err != nil {
+		return nil, false, err
+	}
+	secret, err = base64.RawStdEncoding.DecodeString(stored)
+	if err != nil || len(secret) < MinSecretBytes {
+		return nil, false, errors.New("the stored jwt_secret setting is malformed")
+	}
+	return secret, true, nil
+}

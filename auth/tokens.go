@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenType tells access tokens from refresh tokens; each is refused where the other is expected.
+type TokenType string
+
+const (
+	AccessToken  TokenType = "access"
+	RefreshToken TokenType = "refresh"
+)
+
+// MaxTokenBytes bounds what the parser looks at; our tokens are a few hundred bytes.
+const MaxTokenBytes = 4096
+
+// Claims are the JWT claims of both token types. Subject is the user ID as a decimal string.
+type Claims struct {
+	jwt.RegisteredClaims
+	Type      TokenType `json:"typ"`
+	SessionID string    `json:"sid"`
+	Fresh     bool      `json:"fresh,omitempty"`
+	Admin     bool      `json:"adm,omitempty"`
+}
+
+// Validate runs after the library's checks of exp, nbf, iat, iss and aud (jwt.ClaimsValidator): it
+// insists on the claims we always set, so that a token minted elsewhere with our key but without
+// them is still refused.
+func (c *Claims) Validate() error {
+	switch {
+	case c.ExpiresAt == nil || c.IssuedAt == nil || c.NotBefore == nil:
+		return errors.New("exp, iat and nbf are required")
+	case c.ID == "" || c.SessionID == "":
+		return errors.New("jti and sid are required")
+	case c.Type != AccessToken && c.Type != RefreshToken:
+		return errors.New("unknown token type")
+	}
+	if id, err := strconv.ParseInt(c.Subject, 10, 64); err != nil || id <= 0 {
+		return errors.New("sub is not a user ID")
+	}
+	return nil
+}
+
+// UserID is the numeric subject (Validate has checked it parses).
+func (c *Claims) UserID() int64 {
+	id, _ := strconv.ParseInt(c.Subject, 10, 64)
+	return id
+}
+
+// TokenConfig configures token issuing and verification.
+type TokenConfig struct {
+	Secret     []byte // HS256 key, at least MinSecretBytes
+	Issuer     string
+	Audience   string
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// Leeway tolerates clock differences between instances when checking exp, nbf and iat.
+	Leeway time.Duration
+}
+
+// MinSecretBytes is the shortest HS256 key accepted (RFC 7518 §3.2: at least the hash size).
+const MinSecretBytes = 32
+
+// Tokens issues and verifies JWTs. The algorithm is pinned to HS256: a token whose header names any
+// other algorithm, "none" included, is refused before its signature is looked at.
+type Tokens struct {
+	cfg    TokenConfig
+	parser *jwt.Parser
+}
+
+// NewTokens checks cfg and returns a Tokens.
+func NewTokens(cfg TokenConfig) (*Tokens, error) {
+	if len(cfg.Secret) < MinSecretBytes {
+		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretBytes, len(cfg.Secret))
+	}
+	if cfg.AccessTTL <= 0 || cfg.RefreshTTL <= 0 {
+		return nil, errors.New("token lifetimes must be positive")
+	}
+	return &Tokens{cfg: cfg, parser: jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithStrictDecoding(),
+	)}, nil
+}
+
+// Issued is a signed token and the facts its issuer keeps about it.
+type Issued struct {
+	Token     string
+	ID        string // jti
+	ExpiresAt time.Time
+}
+
+// Issue signs a token of type typ for a user's session.
+func (t *Tokens) Issue(typ TokenType, userID int64, sessionID string, fresh, admin bool) (Issued, error) {
+	ttl := t.cfg.AccessTTL
+	if typ == RefreshToken {
+		ttl, fresh, admin = t.cfg.RefreshTTL, false, false
+	}
+	now := time.Now()
+	jti := randomID()
+	exp := now.Add(ttl)
+	claims := &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.cfg.Issuer,
+			Subject:   strconv.FormatInt(userID, 10),
+			Audience:  jwt.ClaimStrings{t.cfg.Audience},
+			ExpiresAt: jwt.NewNumericDate(exp),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        jti,
+		},
+		Type:      typ,
+		SessionID: sessionID,
+		Fresh:     fresh,
+		Admin:     admin,
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.cfg.Secret)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Token: signed, ID: jti, ExpiresAt: claims.ExpiresAt.Time}, nil
+}
+
+// Parse verifies raw and returns its claims if it is a valid token of type want. Failures are
+// ErrTokenExpired or a TOKEN_INVALID *Error; nothing about the key leaks into the message.
+func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
+	if len(raw) > MaxTokenBytes {
+		return nil, tokenInvalid("the token is too long")
+	}
+	claims := new(Claims)
+	_, err := t.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+		// kid, jku, jwk and x5u are ignored on purpose: the key is ours, never the token's choice.
+		return t.cfg.Secret, nil
+	})
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, ErrTokenExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return nil, tokenInvalid("the token is not valid yet")
+	case err != nil:
+		return nil, ErrTokenInvalid
+	case claims.Type != want:
+		if want == AccessToken {
+			return nil, tokenInvalid("a refresh token cannot be used as an access token")
+		}
+		return nil, tokenInvalid("an access token cannot be used as a refresh token")
+	}
+	return claims, nil
+}
+
+// randomID returns 128 random bits, URL-safe: for session IDs and jti.
+func randomID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,18 @@
+// Package graph is the GraphQL layer: the executor gqlgen generates from schema.graphqls, the thin
+// resolvers that connect it to the store and the auth service, per-request dataloaders, and the
+// error presenter that turns typed errors into extensions.code.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/auth"
+)
+
+// Resolver is the root resolver; it holds the services the resolvers call.
+type Resolver struct {
+	DB   *bun.DB
+	Auth *auth.Service
+}

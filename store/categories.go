@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/model"
+)
+
+// CreateCategory inserts a category named name; ErrConflict when the name is taken.
+func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Category, error) {
+	if err := checkName("name", name); err != nil {
+		return nil, err
+	}
+	c := &model.Category{Name: name, CreatedAt: now()}
+	if _, err := db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return nil, conflict("a category named %q already exists", name)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// CategoryByName returns the category named name, or ErrNotFound.
+func CategoryByName(ctx context.Context, db bun.IDB, name string) (*model.Category, error) {
+	c := new(model.Category)
+	err := db.NewSelect().Model(c).Where("name = ?", name).Scan(ctx)
+	return c, found(err, "no category named %q", name)
+}
+
+// Categories lists every category by name.
+func Categories(ctx context.Context, db bun.IDB) ([]*model.Category, error) {
+	var cs []*model.Category
+	err := db.NewSelect().Model(&cs).Order("name").Scan(ctx)
+	return cs, err
+}
+
+// CategoriesByIDs returns the categories with the given IDs, in no particular order.
+func CategoriesByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*model.Category, error) {
+	var cs []*model.Category
+	err := db.NewSelect().Model(&cs).Where("id IN (?)", bun.List(ids)).Scan(ctx)
+	return cs, err
+}
+
+// RenameCategory renames a category; ErrNotFound when it is absent, ErrConflict when newName is taken.
+func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*model.Category, error) {
+	if err := checkName("newName", newName); err != nil {
+		return nil, err
+	}
+	c := new(model.Category)
+	err := db.NewUpdate().Model(c).Set("name = ?", newName).Where("name = ?", name).Returning("*").Scan(ctx)
+	if err != nil && isUniqueViolation(err) {
+		return nil, conflict("a category named %q already exists", newName)
+	}
+	return c, found(err, "no category named %q", name)
+}
+
+// DeleteCategory deletes an empty category: ErrConflict while it has products, ErrNotFound when absent.
+func DeleteCategory(ctx context.Context, db bun.IDB, name string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		c, err := CategoryByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if c.ProductCount > 0 {
+			return conflict("category %q still has %d products", name, c.ProductCount)
+		}
+		_, err = tx.NewDelete().Model(c).WherePK().Exec(ctx)
+		if err != nil && isForeignKeyViolation(err) {
+			// A product was added between the check and the delete.
+			return conflict("category %q still has products", name)
+		}
+		return err
+	})
+}
+
+// addToProductCount keeps categories.product_count in step with the products table; it runs in the
+// transaction that inserts, moves or deletes the product.
+func addToProductCount(ctx context.Context, tx bun.IDB, categoryID, delta int64) error {
+	_, err := tx.NewUpdate().Model((*model.Category)(nil)).
+		Set("product_count = product_count + ?", delta).
+		Where("id = ?", categoryID).
+		Exec(ctx)
+	return err
+}

@@ -1,0 +1,115 @@
+// Package store is the shop's persistence: opening SQLite or PostgreSQL through bun, the schema
+// migrations, and every query. Data rules (uniqueness, existence, valid values) are enforced here and
+// surface as typed errors: ErrNotFound, ErrConflict and *model.InputError.
+//
+// Query functions take a bun.IDB so that they work on the database, a connection or a transaction alike.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// DefaultSQLitePath is where the database lives when no URL is configured.
+const DefaultSQLitePath = "shop.db"
+
+// Options tune the connection pool. Zero values pick defaults suited to the database kind.
+type Options struct {
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	// SearchPath, for PostgreSQL, is the schema to use (tests give each run its own).
+	SearchPath string
+}
+
+// Open connects to the database named by rawURL: a postgres:// or postgresql:// URL for PostgreSQL,
+// otherwise a SQLite file path (optionally as file:path or sqlite:path; empty means DefaultSQLitePath).
+// It checks the connection before returning.
+func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
+	var db *bun.DB
+	if IsPostgresURL(rawURL) {
+		connOpts := []pgdriver.Option{pgdriver.WithDSN(rawURL), pgdriver.WithApplicationName("shopql")}
+		if opts.SearchPath != "" {
+			connOpts = append(connOpts, pgdriver.WithConnParams(map[string]any{"search_path": opts.SearchPath}))
+		}
+		sqldb := sql.OpenDB(pgdriver.NewConnector(connOpts...))
+		setPool(sqldb, opts, 20)
+		db = bun.NewDB(sqldb, pgdialect.New())
+	} else {
+		sqldb, err := sql.Open(sqliteshim.ShimName, sqliteDSN(rawURL))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		// WAL lets readers run beside the one writer; the pool is still bounded because every
+		// connection holds its own page cache.
+		setPool(sqldb, opts, 8)
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// IsPostgresURL reports whether rawURL names a PostgreSQL database.
+func IsPostgresURL(rawURL string) bool {
+	return strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://")
+}
+
+// IsPostgres reports whether db talks to PostgreSQL.
+func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+
+// sqliteDSN builds a modernc/mattn-compatible DSN. Every connection gets a busy timeout and foreign
+// keys; transactions begin IMMEDIATE so that two writers queue on the lock instead of one of them
+// failing with "database is locked" when it upgrades from reading to writing.
+func sqliteDSN(rawURL string) string {
+	path := rawURL
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
+		path = strings.TrimPrefix(path, prefix)
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		path = DefaultSQLitePath
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func setPool(sqldb *sql.DB, opts Options, defaultOpen int) {
+	maxOpen := opts.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = defaultOpen
+	}
+	maxIdle := opts.MaxIdleConns
+	if maxIdle <= 0 || maxIdle > maxOpen {
+		maxIdle = maxOpen
+	}
+	lifetime := opts.ConnMaxLifetime
+	if lifetime <= 0 {
+		lifetime = 30 * time.Minute
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(maxIdle)
+	sqldb.SetConnMaxLifetime(lifetime)
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/model"
+)
+
+// MaxPageSize caps ProductFilter.First.
+const MaxPageSize = 100
+
+// ProductFields are the writable fields of a product besides its name.
+type ProductFields struct {
+	Description string
+	Price       float64
+	Quantity    float64
+	CategoryID  int64
+}
+
+func (f *ProductFields) check() error {
+	if err := checkText("description", f.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	if err := checkAmount("price", f.Price); err != nil {
+		return err
+	}
+	return checkAmount("quantity", f.Quantity)
+}
+
+// CreateProduct inserts a product: ErrConflict when the name is taken, *model.InputError when the
+// fields are invalid or the category does not exist.
+func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields) (*model.Product, error) {
+	if err := checkName("name", name); err != nil {
+		return nil, err
+	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	p := newProduct(name, f)
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return insertProduct(ctx, tx, p)
+	})
+	return p, err
+}
+
+// UpsertProduct creates the product named name or replaces the fields of the existing one.
+func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields) (*model.Product, error) {
+	if err := checkName("name", name); err != nil {
+		return nil, err
+	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		p := newProduct(name, f)
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			old := new(model.Product)
+			q := tx.NewSelect().Model(old).Column("id", "category_id", "created_at").Where("name = ?", name)
+			if IsPostgres(tx) {
+				q = q.For("UPDATE")
+			}
+			switch err := q.Scan(ctx); {
+			case errors.Is(err, sql.ErrNoRows):
+				return insertProduct(ctx, tx, p)
+			case err != nil:
+				return err
+			}
+			p.ID, p.CreatedAt = old.ID, old.CreatedAt
+			_, err := tx.NewUpdate().Model(p).Column("description", "price", "quantity", "category_id").WherePK().Exec(ctx)
+			if err != nil {
+				return categoryError(err, f.CategoryID)
+			}
+			if old.CategoryID == p.CategoryID {
+				return nil
+			}
+			// Lower ID first, so that two moves in opposite directions cannot deadlock.
+			first, second := moveCounts(old.CategoryID, p.CategoryID)
+			if err := addToProductCount(ctx, tx, first.id, first.delta); err != nil {
+				return err
+			}
+			return addToProductCount(ctx, tx, second.id, second.delta)
+		})
+		// Another transaction inserted the same name between our lookup and insert: now it exists,
+		// so the next attempt updates it.
+		if errors.Is(err, ErrConflict) && attempt == 0 {
+			continue
+		}
+		return p, err
+	}
+}
+
+type countDelta struct{ id, delta int64 }
+
+func moveCounts(from, to int64) (countDelta, countDelta) {
+	if from < to {
+		return countDelta{from, -1}, countDelta{to, 1}
+	}
+	return countDelta{to, 1}, countDelta{from, -1}
+}
+
+func newProduct(name string, f ProductFields) *model.Product {
+	return &model.Product{
+		Name: name, Description: f.Description, Price: f.Price, Quantity: f.Quantity,
+		CategoryID: f.CategoryID, CreatedAt: now(),
+	}
+}
+
+func insertProduct(ctx context.Context, tx bun.IDB, p *model.Product) error {
+	if _, err := tx.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return conflict("a product named %q already exists", p.Name)
+		}
+		return categoryError(err, p.CategoryID)
+	}
+	return addToProductCount(ctx, tx, p.CategoryID, 1)
+}
+
+func categoryError(err error, categoryID int64) error {
+	if isForeignKeyViolation(err) {
+		return invalid("categoryId", "no category with ID %d", categoryID)
+	}
+	return err
+}
+
+// DeleteProduct deletes the product named name, or reports ErrNotFound.
+func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		p := new(model.Product)
+		err := tx.NewDelete().Model(p).Where("name = ?", name).Returning("category_id").Scan(ctx)
+		if err := found(err, "no product named %q", name); err != nil {
+			return err
+		}
+		return addToProductCount(ctx, tx, p.CategoryID, -1)
+	})
+}
+
+// ProductByName returns the product named name, or ErrNotFound.
+func ProductByName(ctx context.Context, db bun.IDB, name string) (*model.Product, error) {
+	p := new(model.Product)
+	err := db.NewSelect().Model(p).Where("name = ?", name).Scan(ctx)
+	return p, found(err, "no product named %q", name)
+}
+
+// ProductFilter selects a page of products in ID order.
+type ProductFilter struct {
+	CategoryID int64  // 0: all categories
+	After      string // cursor from a previous page
+	First      int    // page size, 0..MaxPageSize (larger is capped)
+	NamesOnly  bool   // load only IDs and names
+}
+
+// ProductPage is one page of products and whether more follow.
+type ProductPage struct {
+	Products    []*model.Product
+	HasNextPage bool
+}
+
+// EndCursor is the cursor of the page's last product, or "" for an empty page.
+func (p *ProductPage) EndCursor() string {
+	if len(p.Products) == 0 {
+		return ""
+	}
+	return encodeCursor(p.Products[len(p.Products)-1].ID)
+}
+
+// ListProducts returns a page by keyset pagination on the primary key (or (category_id, id) within a
+// category), so that a deep page costs what the first one does.
+func ListProducts(ctx context.Context, db bun.IDB, f ProductFilter) (*ProductPage, error) {
+	if f.First < 0 {
+		return nil, invalid("first", "first must not be negative")
+	}
+	limit := min(f.First, MaxPageSize)
+	var afterID int64
+	if f.After != "" {
+		id, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, err
+		}
+		afterID = id
+	}
+	page := &ProductPage{}
+	if limit == 0 {
+		return page, nil
+	}
+	q := db.NewSelect().Model(&page.Products).OrderExpr("p.id").Limit(int64(limit + 1))
+	if f.NamesOnly {
+		q = q.Column("id", "name")
+	}
+	if f.CategoryID != 0 {
+		q = q.Where("p.category_id = ?", f.CategoryID)
+	}
+	if afterID != 0 {
+		q = q.Where("p.id > ?", afterID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(page.Products) > limit {
+		page.Products, page.HasNextPage = page.Products[:limit], true
+	}
+	return page, nil
+}
+
+// CountProducts counts the products of a category (or all with categoryID 0) from the maintained
+// per-category counts: a sum over categories, not a scan of products.
+func CountProducts(ctx context.Context, db bun.IDB, categoryID int64) (int, error) {
+	var n int64
+	q := db.NewSelect().Model((*model.Category)(nil)).ColumnExpr("COALESCE(SUM(product_count), 0)")
+	if categoryID != 0 {
+		q = q.Where("id = ?", categoryID)
+	}
+	err := q.Scan(ctx, &n)
+	return int(n), err
+}
+
+// ProductsByCategoryIDs returns the products of each category, in ID order.
+func ProductsByCategoryIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*model.Product, error) {
+	var ps []*model.Product
+	err := db.NewSelect().Model(&ps).Where("category_id IN (?)", bun.List(ids)).Order("category_id", "id").Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byCategory := make(map[int64][]*model.Product, len(ids))
+	for _, p := range ps {
+		byCategory[p.CategoryID] = append(byCategory[p.CategoryID], p)
+	}
+	return byCategory, nil
+}
+
+const cursorPrefix = "p:"
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString(strconv.AppendInt([]byte(cursorPrefix), id, 10))
+}
+
+func decodeCursor(s string) (int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		if rest, ok := strings.CutPrefix(string(raw), cursorPrefix); ok {
+			if id, err := strconv.ParseInt(rest, 10, 64); err == nil && id > 0 {
+				return id, nil
+			}
+		}
+	}
+	return 0, invalid("after", "after is not a cursor from this API")
+}
