@@ -83,7 +83,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	svc := auth.NewService(db, tokens, auth.NewHasher(auth.DefaultArgon2Params, concurrency), log)
+	svc := auth.NewService(db, tokens, auth.NewHasher(auth.Argon2Params{
+		MemoryKiB: uint32(cfg.PasswordHashMemoryKiB), Time: uint32(cfg.PasswordHashIterations), Threads: 1,
+	}, concurrency), log)
 	if err := svc.SyncRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("load revoked sessions: %w", err)
 	}

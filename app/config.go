@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopql/shopql/auth"
 )
 
 // Config is every setting of the server. Each comes from a command-line flag, else from its
@@ -25,6 +27,8 @@ type Config struct {
 	AdminPassword   string
 
 	PasswordHashConcurrency int
+	PasswordHashMemoryKiB   int
+	PasswordHashIterations  int
 	RevocationSyncInterval  time.Duration
 
 	DBMaxOpenConns    int
@@ -58,6 +62,8 @@ func settings(c *Config) []setting {
 		{"ADMIN_EMAIL", "admin-email", "with ADMIN_PASSWORD: at start-up, create this account or make it an administrator", stringVar(&c.AdminEmail, ""), false},
 		{"ADMIN_PASSWORD", "admin-password", "password for a newly created ADMIN_EMAIL account", stringVar(&c.AdminPassword, ""), true},
 		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means the number of CPUs", intVar(&c.PasswordHashConcurrency, 0), false},
+		{"PASSWORD_HASH_MEMORY_KIB", "password-hash-memory-kib", "argon2id memory per hash in KiB (OWASP: 19456)", intVar(&c.PasswordHashMemoryKiB, int(auth.DefaultArgon2Params.MemoryKiB)), false},
+		{"PASSWORD_HASH_ITERATIONS", "password-hash-iterations", "argon2id passes per hash (OWASP: 2)", intVar(&c.PasswordHashIterations, int(auth.DefaultArgon2Params.Time)), false},
 		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory revocation list is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
 		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
 		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},
@@ -107,6 +113,9 @@ func (c *Config) validate() error {
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		problems = append(problems, "ADMIN_EMAIL and ADMIN_PASSWORD go together")
+	}
+	if c.PasswordHashMemoryKiB < 8 || c.PasswordHashMemoryKiB > 256*1024 || c.PasswordHashIterations < 1 || c.PasswordHashIterations > 16 {
+		problems = append(problems, "PASSWORD_HASH_MEMORY_KIB must be 8 to 262144 and PASSWORD_HASH_ITERATIONS 1 to 16")
 	}
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
