@@ -1,0 +1,410 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/app"
+	"github.com/shopql/shopql/app/apptest"
+)
+
+// shop is a server with an admin and a logged-in user, and helpers to fill its catalogue.
+type shop struct {
+	*apptest.Server
+	anon, user, admin *apptest.Client
+}
+
+func newShop(t *testing.T, adjust ...func(*app.Config)) *shop {
+	s := apptest.New(t, append([]func(*app.Config){apptest.WithAdmin}, adjust...)...)
+	c := s.Client()
+	admin, _ := c.Admin()
+	user, _ := c.User("ann@example.com")
+	return &shop{Server: s, anon: c, user: user, admin: admin}
+}
+
+func (s *shop) category(t *testing.T, name string) string {
+	t.Helper()
+	var out struct{ CreateCategory struct{ ID string } }
+	s.user.MustDo(`mutation($n: String!) { createCategory(name: $n) { id } }`, map[string]any{"n": name}, &out)
+	return out.CreateCategory.ID
+}
+
+func (s *shop) product(t *testing.T, name, categoryID string, price float64) {
+	t.Helper()
+	s.user.MustDo(createProduct, productVars(name, categoryID, price), nil)
+}
+
+const createProduct = `mutation($n: String!, $in: ProductInput!) { createProduct(name: $n, input: $in) { id name price category { id } } }`
+
+func productVars(name, categoryID string, price float64) map[string]any {
+	return map[string]any{"n": name, "in": map[string]any{"description": "about " + name, "price": price, "quantity": 3, "categoryId": categoryID}}
+}
+
+type catalog struct {
+	Detailed   bool
+	Names      []string
+	Items      []struct{ Name string }
+	Message    *string
+	TotalCount int
+	PageInfo   struct {
+		EndCursor   *string
+		HasNextPage bool
+	}
+}
+
+const productsQuery = `query($first: Int, $after: String, $cat: ID) {
+  products(first: $first, after: $after, categoryId: $cat) {
+    detailed names items { name } message totalCount pageInfo { endCursor hasNextPage }
+  }
+}`
+
+func products(t *testing.T, c *apptest.Client, vars map[string]any) catalog {
+	t.Helper()
+	var out struct{ Products catalog }
+	c.MustDo(productsQuery, vars, &out)
+	return out.Products
+}
+
+func TestProductsAnonymousSeeNamesOnly(t *testing.T) {
+	s := newShop(t)
+	tools := s.category(t, "Tools")
+	s.product(t, "Hammer", tools, 12.5)
+	s.product(t, "Saw", tools, 20)
+
+	anon := products(t, s.anon, nil)
+	if anon.Detailed || anon.Items != nil || anon.Message == nil || *anon.Message != "Detailed info only after you login." ||
+		strings.Join(anon.Names, ",") != "Hammer,Saw" || anon.TotalCount != 2 {
+		t.Fatalf("anonymous catalogue: %+v", anon)
+	}
+	detailed := products(t, s.user, nil)
+	if !detailed.Detailed || len(detailed.Items) != 2 || detailed.Message != nil || detailed.TotalCount != 2 {
+		t.Fatalf("detailed catalogue: %+v", detailed)
+	}
+	// Asking for product fields anonymously yields null items, not an error.
+	var out struct {
+		Products struct{ Items []any }
+	}
+	s.anon.MustDo(`{ products { items { price description category { name } } } }`, nil, &out)
+	if out.Products.Items != nil {
+		t.Fatal("anonymous caller got items")
+	}
+}
+
+func TestProductsPagination(t *testing.T) {
+	s := newShop(t)
+	a, b := s.category(t, "A"), s.category(t, "B")
+	for i := range 7 {
+		cat := a
+		if i%2 == 1 {
+			cat = b
+		}
+		s.product(t, fmt.Sprintf("p%d", i), cat, float64(i))
+	}
+
+	var names []string
+	vars := map[string]any{"first": 3}
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		page := products(t, s.user, vars)
+		names = append(names, page.Names...)
+		if page.TotalCount != 7 {
+			t.Fatalf("totalCount %d", page.TotalCount)
+		}
+		if !page.PageInfo.HasNextPage {
+			break
+		}
+		vars["after"] = *page.PageInfo.EndCursor
+	}
+	if got := strings.Join(names, ","); got != "p0,p1,p2,p3,p4,p5,p6" {
+		t.Fatalf("pages: %s", got)
+	}
+
+	inB := products(t, s.anon, map[string]any{"cat": b, "first": 10})
+	if got := strings.Join(inB.Names, ","); got != "p1,p3,p5" || inB.TotalCount != 3 || inB.PageInfo.HasNextPage {
+		t.Fatalf("category filter: %+v", inB)
+	}
+	empty := products(t, s.anon, map[string]any{"first": 0})
+	if len(empty.Names) != 0 || empty.PageInfo.EndCursor != nil {
+		t.Fatalf("first 0: %+v", empty)
+	}
+
+	for name, vars := range map[string]map[string]any{
+		"negative first": {"first": -1},
+		"forged cursor":  {"after": "not-a-cursor"},
+		"bad category":   {"cat": "x"},
+	} {
+		if r := s.anon.Do(productsQuery, vars); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("%s: want BAD_USER_INPUT, got %s", name, r)
+		}
+	}
+}
+
+func TestProductsFirstIsCapped(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Bulk")
+	for i := range 101 {
+		s.product(t, fmt.Sprintf("item %03d", i), cat, 1)
+	}
+	page := products(t, s.anon, map[string]any{"first": 1000})
+	if len(page.Names) != 100 || !page.PageInfo.HasNextPage || page.TotalCount != 101 {
+		t.Fatalf("got %d names, hasNext %v, total %d", len(page.Names), page.PageInfo.HasNextPage, page.TotalCount)
+	}
+}
+
+func TestProductLifecycle(t *testing.T) {
+	s := newShop(t)
+	tools, garden := s.category(t, "Tools"), s.category(t, "Garden")
+	s.product(t, "Hammer", tools, 10)
+
+	const upsert = `mutation($n: String!, $in: ProductInput!) { upsertProduct(name: $n, input: $in) { name price quantity description category { name } } }`
+	var out struct {
+		UpsertProduct struct {
+			Name     string
+			Price    float64
+			Category struct{ Name string }
+		}
+	}
+	s.user.MustDo(upsert, productVars("Hammer", garden, 11), &out)
+	if out.UpsertProduct.Price != 11 || out.UpsertProduct.Category.Name != "Garden" {
+		t.Fatalf("upsert update: %+v", out)
+	}
+	s.user.MustDo(upsert, productVars("Rake", garden, 5), &out)
+	if got := products(t, s.user, map[string]any{"cat": garden}); got.TotalCount != 2 {
+		t.Fatalf("garden count after move and insert: %d", got.TotalCount)
+	}
+	if got := products(t, s.user, map[string]any{"cat": tools}); got.TotalCount != 0 {
+		t.Fatalf("tools count after move: %d", got.TotalCount)
+	}
+
+	var one struct{ Product *struct{ Name, Description string } }
+	s.user.MustDo(`{ product(name: "Rake") { name description } }`, nil, &one)
+	if one.Product == nil || one.Product.Description != "about Rake" {
+		t.Fatalf("product: %+v", one.Product)
+	}
+	s.user.MustDo(`{ product(name: "Nothing") { name } }`, nil, &one)
+	if one.Product != nil {
+		t.Fatal("absent product must be null")
+	}
+
+	assertAuthError(t, s.user.Do(`mutation { deleteProduct(name: "Rake") }`, nil), "FORBIDDEN", "ADMIN_REQUIRED")
+	assertAuthError(t, s.anon.Do(`mutation { deleteProduct(name: "Rake") }`, nil), "UNAUTHENTICATED", "TOKEN_MISSING")
+	s.admin.MustDo(`mutation { deleteProduct(name: "Rake") }`, nil, nil)
+	if r := s.admin.Do(`mutation { deleteProduct(name: "Rake") }`, nil); r.Code() != "NOT_FOUND" {
+		t.Fatalf("delete absent product: %s", r)
+	}
+	if got := products(t, s.user, nil); got.TotalCount != 1 {
+		t.Fatalf("count after delete: %d", got.TotalCount)
+	}
+}
+
+func TestProductInputRules(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Tools")
+	s.product(t, "Hammer", cat, 1)
+	tests := []struct {
+		name string
+		vars map[string]any
+		code string
+	}{
+		{"duplicate name", productVars("Hammer", cat, 1), "CONFLICT"},
+		{"negative price", productVars("Saw", cat, -1), "BAD_USER_INPUT"},
+		{"unknown category", productVars("Saw", "999999", 1), "BAD_USER_INPUT"},
+		{"malformed category ID", productVars("Saw", "abc", 1), "BAD_USER_INPUT"},
+		{"blank name", productVars("   ", cat, 1), "BAD_USER_INPUT"},
+		{"NUL in name", productVars("Sa\x00w", cat, 1), "BAD_USER_INPUT"},
+		{"control character in name", productVars("Sa\nw", cat, 1), "BAD_USER_INPUT"},
+		{"name too long", productVars(strings.Repeat("n", 201), cat, 1), "BAD_USER_INPUT"},
+		{"huge price", productVars("Saw", cat, 1e300), "BAD_USER_INPUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := s.user.Do(createProduct, tt.vars); r.Code() != tt.code {
+				t.Fatalf("want %s, got %s", tt.code, r)
+			}
+		})
+	}
+	negativeQuantity := productVars("Saw", cat, 1)
+	negativeQuantity["in"].(map[string]any)["quantity"] = -0.5
+	if r := s.user.Do(createProduct, negativeQuantity); r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("negative quantity: %s", r)
+	}
+	if got := products(t, s.user, nil); got.TotalCount != 1 || len(got.Names) != 1 {
+		t.Fatalf("failed writes changed the catalogue: %+v", got)
+	}
+}
+
+func TestNamesAreStoredVerbatim(t *testing.T) {
+	s := newShop(t)
+	weird := []string{`Robert'); DROP TABLE products;--`, `"quoted" \ back`, "emoji 🛠️ and ünïcödé", "  spaced  ", "%_wildcards%"}
+	cat := s.category(t, weird[0])
+	for _, name := range weird {
+		s.product(t, name, cat, 1)
+		var out struct{ Product *struct{ Name string } }
+		s.user.MustDo(`query($n: String!) { product(name: $n) { name } }`, map[string]any{"n": name}, &out)
+		if out.Product == nil || out.Product.Name != name {
+			t.Fatalf("stored %q, read %+v", name, out.Product)
+		}
+	}
+	if got := products(t, s.user, nil); got.TotalCount != len(weird) {
+		t.Fatalf("total %d", got.TotalCount)
+	}
+}
+
+func TestCategoryRules(t *testing.T) {
+	s := newShop(t)
+	tools := s.category(t, "Tools")
+	s.category(t, "Garden")
+	s.product(t, "Hammer", tools, 1)
+
+	tests := []struct {
+		name   string
+		client *apptest.Client
+		doc    string
+		code   string
+	}{
+		{"duplicate", s.user, `mutation { createCategory(name: "Tools") { id } }`, "CONFLICT"},
+		{"rename onto taken name", s.user, `mutation { renameCategory(name: "Garden", newName: "Tools") { id } }`, "CONFLICT"},
+		{"rename absent", s.user, `mutation { renameCategory(name: "Nope", newName: "Other") { id } }`, "NOT_FOUND"},
+		{"delete with products", s.admin, `mutation { deleteCategory(name: "Tools") }`, "CONFLICT"},
+		{"delete absent", s.admin, `mutation { deleteCategory(name: "Nope") }`, "NOT_FOUND"},
+		{"delete needs admin", s.user, `mutation { deleteCategory(name: "Garden") }`, "FORBIDDEN"},
+		{"categories need a token", s.anon, `{ categories { name } }`, "UNAUTHENTICATED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := tt.client.Do(tt.doc, nil); r.Code() != tt.code {
+				t.Fatalf("want %s, got %s", tt.code, r)
+			}
+		})
+	}
+
+	s.user.MustDo(`mutation { renameCategory(name: "Garden", newName: "Outdoor") { name } }`, nil, nil)
+	s.admin.MustDo(`mutation { deleteCategory(name: "Outdoor") }`, nil, nil)
+	var out struct {
+		Categories []struct {
+			Name     string
+			Products []struct{ Name string }
+		}
+		Category *struct{ Name string }
+	}
+	s.user.MustDo(`{ categories { name products { name } } category(name: "Tools") { name } }`, nil, &out)
+	if len(out.Categories) != 1 || out.Categories[0].Name != "Tools" || len(out.Categories[0].Products) != 1 || out.Category == nil {
+		t.Fatalf("categories: %+v", out)
+	}
+}
+
+// TestConcurrentDuplicateCreation races creations of one name: exactly one wins, the rest get
+// CONFLICT, and nothing else fails.
+func TestConcurrentDuplicateCreation(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Tools")
+	const n = 12
+	race := func(doc string, vars map[string]any) {
+		t.Helper()
+		var wg sync.WaitGroup
+		var ok, conflicts atomic.Int32
+		for range n {
+			wg.Go(func() {
+				switch r := s.user.Do(doc, vars); {
+				case len(r.Errors) == 0:
+					ok.Add(1)
+				case r.Code() == "CONFLICT":
+					conflicts.Add(1)
+				default:
+					t.Errorf("unexpected failure: %s", r)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 1 || conflicts.Load() != n-1 {
+			t.Fatalf("%d succeeded, %d conflicts", ok.Load(), conflicts.Load())
+		}
+	}
+	race(`mutation { createCategory(name: "Garden") { id } }`, nil)
+	race(createProduct, productVars("Hammer", cat, 1))
+
+	// Concurrent upserts of one new name all succeed and leave one product.
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s.user.MustDo(`mutation($n: String!, $in: ProductInput!) { upsertProduct(name: $n, input: $in) { id } }`, productVars("Saw", cat, float64(i)), nil)
+		})
+	}
+	wg.Wait()
+	if got := products(t, s.user, nil); got.TotalCount != 2 || len(got.Names) != 2 {
+		t.Fatalf("after races: %+v", got)
+	}
+}
+
+// queryCounter counts the SQL statements the server runs.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent)                      { q.n.Add(1) }
+
+func TestNestedListsDoNotQueryPerItem(t *testing.T) {
+	s := newShop(t, func(c *app.Config) { c.RevocationSyncInterval = time.Hour })
+	for i := range 5 {
+		cat := s.category(t, fmt.Sprintf("c%d", i))
+		for j := range 4 {
+			s.product(t, fmt.Sprintf("c%d-p%d", i, j), cat, 1)
+		}
+	}
+	counter := &queryCounter{}
+	s.App.DB.AddQueryHook(counter)
+
+	measure := func(doc string) int64 {
+		before := counter.n.Load()
+		s.user.MustDo(doc, nil, nil)
+		return counter.n.Load() - before
+	}
+	// categories, then all their products at once, then those products' categories at once.
+	if n := measure(`{ categories { name products { name category { name products { name } } } } }`); n > 4 {
+		t.Fatalf("nested categories ran %d queries", n)
+	}
+	// the page, its categories at once, the count.
+	if n := measure(`{ products(first: 20) { items { name category { name } } totalCount } }`); n > 3 {
+		t.Fatalf("catalogue page ran %d queries", n)
+	}
+}
+
+func TestGETTransport(t *testing.T) {
+	s := newShop(t)
+	get := func(query string) *apptest.Response {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/graphql?query="+url.QueryEscape(query), nil)
+		return s.anon.Send(req)
+	}
+	r := get(`{ products { names } }`)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("GET query: %s", r)
+	}
+	r = get(`mutation { createCategory(name: "X") { id } }`)
+	if len(r.Errors) == 0 || r.Status < 400 {
+		t.Fatalf("GET mutation must fail: %s", r)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	s := apptest.New(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, res.StatusCode)
+		}
+	}
+}

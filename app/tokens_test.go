@@ -1,0 +1,187 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shopql/shopql/app"
+	"github.com/shopql/shopql/app/apptest"
+)
+
+const meQuery = `{ me { id email isAdmin } }`
+
+// assertAuthError checks a response failed with the given extensions.code and reason.
+func assertAuthError(t *testing.T, r *apptest.Response, code, reason string) {
+	t.Helper()
+	if r.Code() != code || r.Reason() != reason {
+		t.Fatalf("want %s/%s, got %s", code, reason, r)
+	}
+}
+
+func TestTokenRequiredReasons(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	user, tok := c.User("ann@example.com")
+
+	tests := []struct {
+		name   string
+		client *apptest.Client
+		code   string
+		reason string
+	}{
+		{"no token", c, "UNAUTHENTICATED", "TOKEN_MISSING"},
+		{"garbage token", c.WithToken("not-a-jwt"), "UNAUTHENTICATED", "TOKEN_INVALID"},
+		{"tampered signature", c.WithToken(tok.AccessToken[:len(tok.AccessToken)-2] + "xx"), "UNAUTHENTICATED", "TOKEN_INVALID"},
+		{"refresh token as access token", c.WithToken(tok.RefreshToken), "UNAUTHENTICATED", "TOKEN_INVALID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertAuthError(t, tt.client.Do(meQuery, nil), tt.code, tt.reason)
+		})
+	}
+	user.MustDo(meQuery, nil, nil)
+}
+
+func TestAccessTokenExpires(t *testing.T) {
+	s := apptest.New(t, func(c *app.Config) { c.AccessTokenTTL = time.Second })
+	user, tok := s.Client().User("ann@example.com")
+	user.MustDo(meQuery, nil, nil)
+	time.Sleep(2100 * time.Millisecond)
+	assertAuthError(t, user.Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_EXPIRED")
+	// A present but expired token is an error on the public listing too, so clients know to refresh.
+	assertAuthError(t, user.Do(`{ products { detailed } }`, nil), "UNAUTHENTICATED", "TOKEN_EXPIRED")
+
+	// The refresh token still works and yields a working (non-fresh) access token.
+	fresh := refresh(t, s.Client(), tok.RefreshToken)
+	s.Client().WithToken(fresh.AccessToken).MustDo(meQuery, nil, nil)
+}
+
+func TestRefreshTokenExpires(t *testing.T) {
+	s := apptest.New(t, func(c *app.Config) { c.RefreshTokenTTL = time.Second })
+	_, tok := s.Client().User("ann@example.com")
+	time.Sleep(2100 * time.Millisecond)
+	assertAuthError(t, refreshResponse(s.Client(), tok.RefreshToken), "UNAUTHENTICATED", "TOKEN_EXPIRED")
+}
+
+const refreshMutation = `mutation($t: String) { refreshToken(token: $t) { accessToken refreshToken user { id isAdmin } } }`
+
+func refreshResponse(c *apptest.Client, token string) *apptest.Response {
+	return c.Do(refreshMutation, map[string]any{"t": token})
+}
+
+func refresh(t *testing.T, c *apptest.Client, token string) apptest.Tokens {
+	t.Helper()
+	var out struct{ RefreshToken apptest.Tokens }
+	c.MustDo(refreshMutation, map[string]any{"t": token}, &out)
+	return out.RefreshToken
+}
+
+func TestRefreshRotatesAndDetectsReuse(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	_, first := c.User("ann@example.com")
+
+	second := refresh(t, c, first.RefreshToken)
+	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
+		t.Fatal("refresh must issue new tokens")
+	}
+	c.WithToken(second.AccessToken).MustDo(meQuery, nil, nil)
+
+	// Refreshed access tokens are not fresh.
+	assertAuthError(t, c.WithToken(second.AccessToken).Do(`mutation { createCategory(name: "Tools") { id } }`, nil),
+		"UNAUTHENTICATED", "FRESH_TOKEN_REQUIRED")
+
+	// The refresh token from the header works like the argument.
+	var out struct{ RefreshToken apptest.Tokens }
+	r := c.WithToken(second.RefreshToken).Do(`mutation { refreshToken { accessToken refreshToken } }`, nil)
+	if err := r.Decode(&out); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("refresh from header: %s", r)
+	}
+	latest := out.RefreshToken
+
+	// Reusing an already-rotated refresh token is theft: it fails and revokes the whole session.
+	assertAuthError(t, refreshResponse(c, first.RefreshToken), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, refreshResponse(c, latest.RefreshToken), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, c.WithToken(latest.AccessToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, c.WithToken(first.AccessToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+
+	// Another session of the same user is unaffected.
+	other := c.Login("ann@example.com", "password-ann@example.com")
+	c.WithToken(other.AccessToken).MustDo(meQuery, nil, nil)
+}
+
+func TestRefreshRejectsWrongTokens(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	_, tok := c.User("ann@example.com")
+	assertAuthError(t, refreshResponse(c, tok.AccessToken), "UNAUTHENTICATED", "TOKEN_INVALID")
+	assertAuthError(t, refreshResponse(c, "garbage"), "UNAUTHENTICATED", "TOKEN_INVALID")
+	assertAuthError(t, c.Do(`mutation { refreshToken { accessToken } }`, nil), "UNAUTHENTICATED", "TOKEN_MISSING")
+}
+
+func TestConcurrentRefreshWithOneTokenSucceedsAtMostOnce(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	_, tok := c.User("ann@example.com")
+	const n = 8
+	results := make(chan *apptest.Response, n)
+	for range n {
+		go func() { results <- refreshResponse(c, tok.RefreshToken) }()
+	}
+	ok := 0
+	for range n {
+		r := <-results
+		switch {
+		case len(r.Errors) == 0:
+			ok++
+		case r.Reason() != "TOKEN_REVOKED":
+			t.Errorf("unexpected failure: %s", r)
+		}
+	}
+	if ok > 1 {
+		t.Fatalf("%d refreshes succeeded with one refresh token; at most one may", ok)
+	}
+}
+
+func TestLogoutRevokesAccessAndRefreshTokens(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	user, tok := c.User("ann@example.com")
+	var out struct{ Logout bool }
+	user.MustDo(`mutation { logout }`, nil, &out)
+	if !out.Logout {
+		t.Fatal("logout returned false")
+	}
+	assertAuthError(t, user.Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, refreshResponse(c, tok.RefreshToken), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, user.Do(`mutation { logout }`, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	assertAuthError(t, user.Do(`{ products { detailed } }`, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+}
+
+func TestRevocationAndSecretSurviveRestart(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	loggedOut, _ := c.User("ann@example.com")
+	loggedOut.MustDo(`mutation { logout }`, nil, nil)
+	kept, keptTok := c.User("bob@example.com")
+	kept.MustDo(meQuery, nil, nil)
+
+	s = s.Restart()
+	c = s.Client()
+	// The generated signing secret is kept in the database, so live tokens keep working...
+	c.WithToken(keptTok.AccessToken).MustDo(meQuery, nil, nil)
+	refresh(t, c, keptTok.RefreshToken)
+	// ...and revocations are persisted, so revoked ones stay revoked.
+	assertAuthError(t, c.WithToken(loggedOut.Token).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+}
+
+func TestFreshTokenRequired(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	user, tok := c.User("ann@example.com")
+	user.MustDo(`mutation { createCategory(name: "Tools") { id } }`, nil, nil)
+	stale := c.WithToken(refresh(t, c, tok.RefreshToken).AccessToken)
+	assertAuthError(t, stale.Do(`mutation { createCategory(name: "Garden") { id } }`, nil), "UNAUTHENTICATED", "FRESH_TOKEN_REQUIRED")
+	// @auth fields accept the non-fresh token.
+	stale.MustDo(`mutation { renameCategory(name: "Tools", newName: "Hand tools") { name } }`, nil, nil)
+}
