@@ -168,7 +168,9 @@ func TestAdminActionsRevokeSessions(t *testing.T) {
 				assertAuthError(t, r, tt.loginCode, tt.loginReason)
 				return
 			}
-			var out struct{ Login struct{ User struct{ IsAdmin bool } } }
+			var out struct {
+				Login struct{ User struct{ IsAdmin bool } }
+			}
 			if err := r.Decode(&out); err != nil || len(r.Errors) > 0 || out.Login.User.IsAdmin {
 				t.Fatalf("login after demotion: %s", r)
 			}

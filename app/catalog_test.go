@@ -187,7 +187,9 @@ func TestProductLifecycle(t *testing.T) {
 		t.Fatalf("tools count after move: %d", got.TotalCount)
 	}
 
-	var one struct{ Product *struct{ Name, Description string } }
+	var one struct {
+		Product *struct{ Name, Description string }
+	}
 	s.user.MustDo(`{ product(name: "Rake") { name description } }`, nil, &one)
 	if one.Product == nil || one.Product.Description != "about Rake" {
 		t.Fatalf("product: %+v", one.Product)
@@ -350,8 +352,10 @@ func TestConcurrentDuplicateCreation(t *testing.T) {
 // queryCounter counts the SQL statements the server runs.
 type queryCounter struct{ n atomic.Int64 }
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent)                      { q.n.Add(1) }
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
 
 func TestNestedListsDoNotQueryPerItem(t *testing.T) {
 	s := newShop(t, func(c *app.Config) { c.RevocationSyncInterval = time.Hour })
