@@ -2,6 +2,7 @@
 //
 //	go run .        # SQLite file shop.db in the working directory, port 8080
 //	go run . -h     # every setting, with its environment variable and default
+//	go run . seed -products 1000000   # sample data
 package main
 
 import (
@@ -21,6 +22,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "seed" {
+		if err := seed(os.Args[2:], os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+			slog.Error("seed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := app.LoadConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

@@ -73,8 +73,9 @@ func settings(c *Config) []setting {
 	}
 }
 
-// LoadConfig reads the settings from args (without the program name) and getenv.
-func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
+// LoadConfig reads the settings from args (without the program name) and getenv. extra, if given,
+// adds a subcommand's own flags to the same flag set.
+func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, extra ...func(*flag.FlagSet)) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("shopql", flag.ContinueOnError)
 	fs.SetOutput(usageOut)
@@ -87,8 +88,11 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 			fs.Lookup(s.flag).DefValue = ""
 		}
 	}
+	for _, add := range extra {
+		add(fs)
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "shopql: the shop's GraphQL API server.\n\nUsage:\n  shopql [flags]\n\nEvery flag can also be set by the environment variable named beside it.\n\n")
+		fmt.Fprintf(fs.Output(), "shopql: the shop's GraphQL API server.\n\nUsage:\n  shopql [flags]\n  shopql seed [-products N] [-categories N] [flags]   add sample products\n\nEvery flag can also be set by the environment variable named beside it.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

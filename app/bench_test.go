@@ -1,0 +1,93 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/shopql/shopql/app"
+	"github.com/shopql/shopql/app/apptest"
+	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/store"
+)
+
+// catalogueQuery is the request the performance targets are stated for.
+const catalogueQuery = `{"query":"{ products(first: 50) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }"}`
+
+// benchShop starts a server with 1,000 products in 20 categories and returns it with a user's
+// access token.
+func benchShop(b *testing.B, adjust ...func(*app.Config)) (*apptest.Server, string) {
+	b.Helper()
+	s := apptest.New(b, adjust...)
+	if err := store.Seed(context.Background(), s.App.DB, 1000, 20, nil); err != nil {
+		b.Fatal(err)
+	}
+	_, tok := s.Client().User("bench@example.com")
+	return s, tok.AccessToken
+}
+
+// serve runs one request through the whole HTTP handler, in process, and checks it succeeded.
+func serve(b *testing.B, h http.Handler, body, token string) {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func BenchmarkCatalogueAuthenticated(b *testing.B) {
+	s, token := benchShop(b)
+	h := s.App.Handler()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serve(b, h, catalogueQuery, token)
+		}
+	})
+}
+
+func BenchmarkCatalogueAnonymous(b *testing.B) {
+	s, _ := benchShop(b)
+	h := s.App.Handler()
+	body := `{"query":"{ products(first: 50) { names totalCount pageInfo { endCursor hasNextPage } } }"}`
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serve(b, h, body, "")
+		}
+	})
+}
+
+// BenchmarkAuthenticate is the token check alone (parse, verify, revocation lookup), to compare
+// with the catalogue request it is part of.
+func BenchmarkAuthenticate(b *testing.B) {
+	s, token := benchShop(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.App.Auth.Authenticate(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLogin uses the production argon2id parameters: the cost it reports is the real one.
+func BenchmarkLogin(b *testing.B) {
+	s := apptest.New(b, func(c *app.Config) {
+		c.PasswordHashMemoryKiB = int(auth.DefaultArgon2Params.MemoryKiB)
+		c.PasswordHashIterations = int(auth.DefaultArgon2Params.Time)
+	})
+	s.Client().Register("bench@example.com", "bench-password")
+	h := s.App.Handler()
+	body := `{"query":"mutation { login(email: \"bench@example.com\", password: \"bench-password\") { accessToken } }"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, body, "")
+	}
+}
