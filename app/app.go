@@ -32,6 +32,8 @@ type App struct {
 	log     *slog.Logger
 	DB      *bun.DB
 	Auth    *auth.Service
+	catalog *store.Catalog
+	cache   *graph.CatalogueCache // nil when disabled
 	handler http.Handler
 
 	stop func()
@@ -95,13 +97,59 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 		}
 	}
 
-	a := &App{cfg: cfg, log: log, DB: db, Auth: svc}
+	catalog, err := store.NewCatalog(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, catalog: catalog}
+	if cfg.ResponseCacheTTL > 0 {
+		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
+	}
 	a.handler = a.routes()
 
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = cancel
-	a.wg.Go(func() { svc.Run(bg, cfg.RevocationSyncInterval) })
+	resync := make(chan struct{}, 1)
+	a.wg.Go(func() { svc.Run(bg, cfg.RevocationSyncInterval, resync) })
+	a.wg.Go(func() { a.listen(bg, resync) })
 	return a, nil
+}
+
+// listen applies what other instances announce through the database (PostgreSQL only): revoked
+// sessions, and catalogue changes that make cached responses stale. When announcements may have
+// been lost it asks for a revocation resync and drops the cache.
+func (a *App) listen(ctx context.Context, resync chan<- struct{}) {
+	onGap := func() {
+		select {
+		case resync <- struct{}{}:
+		default:
+		}
+		a.invalidateCache("")
+	}
+	handlers := map[string]func(string){
+		store.RevocationChannel: a.Auth.ApplyRevocationNotice,
+		store.CatalogueChannel:  a.invalidateCache,
+	}
+	for ctx.Err() == nil {
+		err := store.Listen(ctx, a.DB, handlers, onGap)
+		if err == nil {
+			return
+		}
+		if ctx.Err() == nil {
+			a.log.Warn("listening for changes from other instances failed; retrying", "err", err)
+			onGap()
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
+}
+
+func (a *App) invalidateCache(string) {
+	if a.cache != nil {
+		a.cache.Invalidate()
+	}
 }
 
 // Handler is the whole HTTP API.
@@ -111,6 +159,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Close() error {
 	a.stop()
 	a.wg.Wait()
+	a.catalog.Close()
 	return a.DB.Close()
 }
 
@@ -127,7 +176,7 @@ func (a *App) routes() http.Handler {
 
 func (a *App) graphQLServer() *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth},
+		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog},
 		Directives: graph.DirectiveRoot{
 			Auth:  auth.AuthDirective,
 			Fresh: auth.FreshDirective,
@@ -140,6 +189,9 @@ func (a *App) graphQLServer() *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if a.cache != nil {
+		srv.Use(a.cache)
+	}
 	srv.SetErrorPresenter(graph.ErrorPresenter(a.log))
 	srv.SetRecoverFunc(graph.Recover(a.log))
 	return srv

@@ -18,7 +18,7 @@ const catalogueQuery = `{"query":"{ products(first: 50) { items { name price cat
 
 // benchShop starts a server with 1,000 products in 20 categories and returns it with a user's
 // access token.
-func benchShop(b *testing.B, adjust ...func(*app.Config)) (*apptest.Server, string) {
+func benchShop(b testing.TB, adjust ...func(*app.Config)) (*apptest.Server, string) {
 	b.Helper()
 	s := apptest.New(b, adjust...)
 	if err := store.Seed(context.Background(), s.App.DB, 1000, 20, nil); err != nil {
@@ -29,7 +29,11 @@ func benchShop(b *testing.B, adjust ...func(*app.Config)) (*apptest.Server, stri
 }
 
 // serve runs one request through the whole HTTP handler, in process, and checks it succeeded.
-func serve(b *testing.B, h http.Handler, body, token string) {
+func serve(b testing.TB, h http.Handler, body, token string) {
+	record(b, h, body, token)
+}
+
+func record(b testing.TB, h http.Handler, body, token string) []byte {
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -40,6 +44,7 @@ func serve(b *testing.B, h http.Handler, body, token string) {
 	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
 		b.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
+	return rec.Body.Bytes()
 }
 
 func BenchmarkCatalogueAuthenticated(b *testing.B) {
@@ -90,4 +95,17 @@ func BenchmarkLogin(b *testing.B) {
 	for b.Loop() {
 		serve(b, h, body, "")
 	}
+}
+
+// BenchmarkCatalogueAuthenticatedUncached is BenchmarkCatalogueAuthenticated with the response
+// cache off: every request executes the query against the database.
+func BenchmarkCatalogueAuthenticatedUncached(b *testing.B) {
+	s, token := benchShop(b, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	h := s.App.Handler()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serve(b, h, catalogueQuery, token)
+		}
+	})
 }

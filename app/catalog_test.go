@@ -373,13 +373,11 @@ func TestNestedListsDoNotQueryPerItem(t *testing.T) {
 		s.user.MustDo(doc, nil, nil)
 		return counter.n.Load() - before
 	}
-	// categories, then all their products at once, then those products' categories at once.
-	if n := measure(`{ categories { name products { name category { name products { name } } } } }`); n > 4 {
+	// The categories, then the products of all of them at once (with their categories joined),
+	// then the products of those categories at once. (A catalogue page is one prepared statement
+	// with the categories joined, by construction: see store.Catalog.)
+	if n := measure(`{ categories { name products { name category { name products { name } } } } }`); n > 3 {
 		t.Fatalf("nested categories ran %d queries", n)
-	}
-	// the page, its categories at once, the count.
-	if n := measure(`{ products(first: 20) { items { name category { name } } totalCount } }`); n > 3 {
-		t.Fatalf("catalogue page ran %d queries", n)
 	}
 }
 

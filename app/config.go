@@ -26,6 +26,8 @@ type Config struct {
 	AdminEmail      string
 	AdminPassword   string
 
+	ResponseCacheTTL time.Duration
+
 	PasswordHashConcurrency int
 	PasswordHashMemoryKiB   int
 	PasswordHashIterations  int
@@ -64,6 +66,7 @@ func settings(c *Config) []setting {
 		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means the number of CPUs", intVar(&c.PasswordHashConcurrency, 0), false},
 		{"PASSWORD_HASH_MEMORY_KIB", "password-hash-memory-kib", "argon2id memory per hash in KiB (OWASP: 19456)", intVar(&c.PasswordHashMemoryKiB, int(auth.DefaultArgon2Params.MemoryKiB)), false},
 		{"PASSWORD_HASH_ITERATIONS", "password-hash-iterations", "argon2id passes per hash (OWASP: 2)", intVar(&c.PasswordHashIterations, int(auth.DefaultArgon2Params.Time)), false},
+		{"RESPONSE_CACHE_TTL", "response-cache-ttl", "how long a catalogue response may be served from memory (catalogue writes invalidate it at once on every instance sharing a PostgreSQL database); 0 disables the cache", durationVar(&c.ResponseCacheTTL, 5*time.Second), false},
 		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory revocation list is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
 		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
 		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},

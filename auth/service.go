@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/uptrace/bun"
 
 	"github.com/shopql/shopql/model"
@@ -25,19 +26,33 @@ type Service struct {
 	hasher  *Hasher
 	revoked *RevocationList
 	log     *slog.Logger
+
+	// verified remembers access tokens whose signature and claims were checked: a client sends
+	// the same token with every request until it expires, and an identical string needs no second
+	// HMAC and JSON decoding. Expiry and revocation are still checked on every request.
+	verified *lru.Cache[string, *Claims]
 }
+
+// verifiedTokens bounds the memory of Service.verified (about 1 KiB a token).
+const verifiedTokens = 4096
 
 // NewService returns a Service. Call Run to keep its revocation list in step with the database.
 func NewService(db *bun.DB, tokens *Tokens, hasher *Hasher, log *slog.Logger) *Service {
-	return &Service{db: db, tokens: tokens, hasher: hasher, revoked: NewRevocationList(), log: log}
+	verified, _ := lru.New[string, *Claims](verifiedTokens)
+	return &Service{db: db, tokens: tokens, hasher: hasher, revoked: NewRevocationList(), log: log, verified: verified}
 }
 
 // Authenticate verifies an access token: signature, claims, and that its session is not revoked.
 // It makes no database round trip.
 func (s *Service) Authenticate(raw string) (*Principal, error) {
-	c, err := s.tokens.Parse(raw, AccessToken)
-	if err != nil {
-		return nil, err
+	c, ok := s.verified.Get(raw)
+	if !ok || s.tokens.Expired(c, time.Now()) {
+		var err error
+		if c, err = s.tokens.Parse(raw, AccessToken); err != nil {
+			s.verified.Remove(raw)
+			return nil, err
+		}
+		s.verified.Add(raw, c)
 	}
 	if s.revoked.Revoked(c.SessionID) {
 		return nil, ErrTokenRevoked
@@ -250,30 +265,18 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 	return nil
 }
 
-// Run keeps the revocation list in step with the database until ctx ends: announcements from other
-// instances apply at once (PostgreSQL LISTEN/NOTIFY), and a full resync every interval catches
-// anything missed, including changes by other processes sharing a SQLite file. It also deletes
-// sessions that can no longer be used. Call SyncRevocations once before serving.
-func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	resync := make(chan struct{}, 1)
-	requestResync := func() {
-		select {
-		case resync <- struct{}{}:
-		default:
-		}
-	}
-	go func() {
-		for ctx.Err() == nil {
-			if err := store.ListenRevoked(ctx, s.db, s.revoked.Add, requestResync); err != nil && ctx.Err() == nil {
-				s.log.Warn("revocation listener failed; retrying", "err", err)
-				requestResync()
-				sleep(ctx, 5*time.Second)
-				continue
-			}
-			return
-		}
-	}()
+// ApplyRevocationNotice records the sessions announced on store.RevocationChannel by another
+// instance.
+func (s *Service) ApplyRevocationNotice(payload string) {
+	s.revoked.Add(store.ParseRevoked(payload))
+}
 
+// Run keeps the revocation list in step with the database until ctx ends: a full resync every
+// interval, or at once when resync receives (announcements may have been missed); it catches
+// changes by other processes sharing a SQLite file too. It also deletes sessions that can no longer
+// be used. Call SyncRevocations once before serving, and feed announcements from other instances
+// to ApplyRevocationNotice.
+func (s *Service) Run(ctx context.Context, interval time.Duration, resync <-chan struct{}) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	cleanup := time.NewTicker(time.Hour)
@@ -295,15 +298,6 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("revocation resync failed", "err", err)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
 

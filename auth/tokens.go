@@ -133,6 +133,11 @@ func (t *Tokens) Issue(typ TokenType, userID int64, sessionID string, fresh, adm
 	return Issued{Token: signed, ID: jti, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
 
+// Expired reports whether claims verified earlier have expired since, with the same leeway as Parse.
+func (t *Tokens) Expired(c *Claims, now time.Time) bool {
+	return !now.Before(c.ExpiresAt.Add(t.cfg.Leeway))
+}
+
 // Parse verifies raw and returns its claims if it is a valid token of type want. Failures are
 // ErrTokenExpired or a TOKEN_INVALID *Error; nothing about the key leaks into the message.
 func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {

@@ -31,7 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Category() CategoryResolver
 	Mutation() MutationResolver
-	Product() ProductResolver
 	ProductCatalog() ProductCatalogResolver
 	Query() QueryResolver
 }
@@ -120,7 +119,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CategoryResolver interface {
-	Products(ctx context.Context, obj *model.Category) ([]*model.Product, error)
+	Products(ctx context.Context, objs []*model.Category) ([][]*model.Product, error)
 }
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.User, error)
@@ -136,9 +135,6 @@ type MutationResolver interface {
 	DeleteUser(ctx context.Context, id int64) (bool, error)
 	SetUserBlocked(ctx context.Context, id int64, blocked bool) (*model.User, error)
 	SetUserAdmin(ctx context.Context, id int64, isAdmin bool) (*model.User, error)
-}
-type ProductResolver interface {
-	Category(ctx context.Context, obj *model.Product) (*model.Category, error)
 }
 type ProductCatalogResolver interface {
 	TotalCount(ctx context.Context, obj *model.ProductCatalog) (int, error)
@@ -1580,7 +1576,7 @@ func (ec *executionContext) _Category_products(ctx context.Context, field graphq
 			return ec.fieldContext_Category_products(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Category().Products(ctx, obj)
+			return ec.resolveBatch_Category_products(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Product) graphql.Marshaler {
@@ -1601,6 +1597,29 @@ func (ec *executionContext) fieldContext_Category_products(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Category_products(ctx context.Context, field graphql.CollectedField, obj *model.Category) (any, error) {
+	resolver := ec.Resolvers.Category()
+	if batch, ok := graphql.BatchParentsFor[*model.Category](ctx, "Category"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Products(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]*model.Product](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Category.products",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Products(ctx, []*model.Category{obj})
+	return graphql.ResolveBatchSingleResult[[]*model.Product](
+		ctx,
+		results,
+		err,
+		"Category.products",
+	)
 }
 
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -2454,7 +2473,7 @@ func (ec *executionContext) _Product_category(ctx context.Context, field graphql
 			return ec.fieldContext_Product_category(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().Category(ctx, obj)
+			return obj.Category, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Category) graphql.Marshaler {
@@ -2468,8 +2487,8 @@ func (ec *executionContext) fieldContext_Product_category(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Category(ctx, field)
 		},
@@ -4668,34 +4687,33 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Product_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "price":
 			out.Values[i] = ec._Product_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "quantity":
 			out.Values[i] = ec._Product_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "category":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_category(ctx, field, obj)
-				})
+			out.Values[i] = ec._Product_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5307,6 +5325,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCategory2ᚕᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Category) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Category", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

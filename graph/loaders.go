@@ -19,24 +19,12 @@ const loaderWait = 500 * time.Microsecond
 // Loaders batch the lookups that would otherwise cost one query per list item. They live for one
 // request, so their caches never serve another caller's stale data.
 type Loaders struct {
-	CategoryByID       *dataloadgen.Loader[int64, *model.Category]
 	ProductsByCategory *dataloadgen.Loader[int64, []*model.Product]
 }
 
 // NewLoaders returns fresh loaders reading from db.
 func NewLoaders(db bun.IDB) *Loaders {
 	return &Loaders{
-		CategoryByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*model.Category, error) {
-			cs, err := store.CategoriesByIDs(ctx, db, ids)
-			if err != nil {
-				return nil, err
-			}
-			byID := make(map[int64]*model.Category, len(cs))
-			for _, c := range cs {
-				byID[c.ID] = c
-			}
-			return byID, nil
-		}, dataloadgen.WithWait(loaderWait)),
 		ProductsByCategory: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*model.Product, error) {
 			return store.ProductsByCategoryIDs(ctx, db, ids)
 		}, dataloadgen.WithWait(loaderWait)),

@@ -9,10 +9,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/store"
 )
 
 // Resolver is the root resolver; it holds the services the resolvers call.
 type Resolver struct {
-	DB   *bun.DB
-	Auth *auth.Service
+	DB      *bun.DB
+	Auth    *auth.Service
+	Catalog *store.Catalog
 }

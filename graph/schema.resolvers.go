@@ -13,12 +13,14 @@ import (
 	"github.com/shopql/shopql/store"
 )
 
-func (r *categoryResolver) Products(ctx context.Context, obj *model.Category) ([]*model.Product, error) {
-	ps, err := loaders(ctx).ProductsByCategory.Load(ctx, obj.ID)
-	if ps == nil {
-		ps = []*model.Product{}
+func (r *categoryResolver) Products(ctx context.Context, objs []*model.Category) ([][]*model.Product, error) {
+	lists, err := loaders(ctx).ProductsByCategory.LoadAll(ctx, categoryIDs(objs))
+	for i := range lists {
+		if lists[i] == nil {
+			lists[i] = []*model.Product{}
+		}
 	}
-	return ps, err
+	return lists, err
 }
 
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.User, error) {
@@ -77,12 +79,8 @@ func (r *mutationResolver) SetUserAdmin(ctx context.Context, id int64, isAdmin b
 	return r.Auth.SetUserAdmin(ctx, id, isAdmin)
 }
 
-func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
-	return loaders(ctx).CategoryByID.Load(ctx, obj.CategoryID)
-}
-
 func (r *productCatalogResolver) TotalCount(ctx context.Context, obj *model.ProductCatalog) (int, error) {
-	return store.CountProducts(ctx, r.DB, obj.CategoryID)
+	return r.Catalog.Count(ctx, obj.CategoryID)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
@@ -111,7 +109,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 		return nil, err
 	}
 	filter := store.ProductFilter{First: deref(first, 50), After: deref(after, ""), CategoryID: deref(categoryID, 0), NamesOnly: caller == nil}
-	page, err := store.ListProducts(ctx, r.DB, filter)
+	page, err := r.Catalog.Page(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +128,6 @@ func (r *Resolver) Category() CategoryResolver { return &categoryResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
-
 func (r *Resolver) ProductCatalog() ProductCatalogResolver { return &productCatalogResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -139,7 +135,6 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 type (
 	categoryResolver       struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
-	productResolver        struct{ *Resolver }
 	productCatalogResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 )

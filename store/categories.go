@@ -20,7 +20,7 @@ func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Catego
 		}
 		return nil, err
 	}
-	return c, nil
+	return c, NotifyCatalogueChanged(ctx, db)
 }
 
 // CategoryByName returns the category named name, or ErrNotFound.
@@ -54,7 +54,10 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 	if err != nil && isUniqueViolation(err) {
 		return nil, conflict("a category named %q already exists", newName)
 	}
-	return c, found(err, "no category named %q", name)
+	if err := found(err, "no category named %q", name); err != nil {
+		return nil, err
+	}
+	return c, NotifyCatalogueChanged(ctx, db)
 }
 
 // DeleteCategory deletes an empty category: ErrConflict while it has products, ErrNotFound when absent.
@@ -72,7 +75,10 @@ func DeleteCategory(ctx context.Context, db bun.IDB, name string) error {
 			// A product was added between the check and the delete.
 			return conflict("category %q still has products", name)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return NotifyCatalogueChanged(ctx, tx)
 	})
 }
 

@@ -12,8 +12,13 @@ import (
 	"github.com/shopql/shopql/model"
 )
 
-// RevocationChannel is the PostgreSQL notification channel on which instances announce revoked sessions.
-const RevocationChannel = "shopql_revocations"
+// PostgreSQL notification channels on which instances announce changes to each other.
+const (
+	// RevocationChannel carries revoked sessions (see NotifyRevoked).
+	RevocationChannel = "shopql_revocations"
+	// CatalogueChannel says that products or categories changed, for response caches.
+	CatalogueChannel = "shopql_catalogue"
+)
 
 // maxPayload stays under PostgreSQL's 8000-byte NOTIFY payload limit.
 const maxPayload = 7000
@@ -50,16 +55,31 @@ func NotifyRevoked(ctx context.Context, db bun.IDB, sessions []model.Session) er
 	return flush()
 }
 
-// ListenRevoked calls onRevoked with the sessions announced by NotifyRevoked until ctx ends, and
-// onGap whenever announcements may have been missed (a reconnect or an overflow), so the caller can
-// resync from the tables. It returns at once on SQLite.
-func ListenRevoked(ctx context.Context, db *bun.DB, onRevoked func([]model.Session), onGap func()) error {
+// NotifyCatalogueChanged announces that products or categories changed. Inside a transaction, the
+// announcement goes out when (and only if) it commits. On SQLite it does nothing.
+func NotifyCatalogueChanged(ctx context.Context, db bun.IDB) error {
+	if !IsPostgres(db) {
+		return nil
+	}
+	_, err := db.NewRaw("SELECT pg_notify(?, '')", CatalogueChannel).Exec(ctx)
+	return err
+}
+
+// Listen calls handlers[channel] with the payload of every announcement on those channels until
+// ctx ends, and onGap whenever announcements may have been missed (the listener's connection was
+// replaced, or its buffer overflowed), so that the caller can resync. It returns at once on SQLite,
+// where there are no announcements.
+func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload string), onGap func()) error {
 	if !IsPostgres(db) {
 		return nil
 	}
 	ln := pgdriver.NewListener(db)
 	defer ln.Close()
-	if err := ln.Listen(ctx, RevocationChannel); err != nil {
+	channels := make([]string, 0, len(handlers))
+	for ch := range handlers {
+		channels = append(channels, ch)
+	}
+	if err := ln.Listen(ctx, channels...); err != nil {
 		return err
 	}
 	notifications := ln.Channel(
@@ -74,14 +94,15 @@ func ListenRevoked(ctx context.Context, db *bun.DB, onRevoked func([]model.Sessi
 			if !ok {
 				return nil
 			}
-			if n.Channel == RevocationChannel {
-				onRevoked(parseRevoked(n.Payload))
+			if handle := handlers[n.Channel]; handle != nil {
+				handle(n.Payload)
 			}
 		}
 	}
 }
 
-func parseRevoked(payload string) []model.Session {
+// ParseRevoked reads the sessions in a RevocationChannel payload.
+func ParseRevoked(payload string) []model.Session {
 	var sessions []model.Session
 	for _, item := range strings.Split(payload, ",") {
 		id, exp, ok := strings.Cut(item, ":")

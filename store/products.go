@@ -45,7 +45,13 @@ func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 	}
 	p := newProduct(name, f)
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return insertProduct(ctx, tx, p)
+		if err := insertProduct(ctx, tx, p); err != nil {
+			return err
+		}
+		if err := attachCategory(ctx, tx, p); err != nil {
+			return err
+		}
+		return NotifyCatalogueChanged(ctx, tx)
 	})
 	return p, err
 }
@@ -61,6 +67,9 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 	for attempt := 0; ; attempt++ {
 		p := newProduct(name, f)
 		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := NotifyCatalogueChanged(ctx, tx); err != nil {
+				return err
+			}
 			old := new(model.Product)
 			q := tx.NewSelect().Model(old).Column("id", "category_id", "created_at").Where("name = ?", name)
 			if IsPostgres(tx) {
@@ -68,7 +77,10 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 			}
 			switch err := q.Scan(ctx); {
 			case errors.Is(err, sql.ErrNoRows):
-				return insertProduct(ctx, tx, p)
+				if err := insertProduct(ctx, tx, p); err != nil {
+					return err
+				}
+				return attachCategory(ctx, tx, p)
 			case err != nil:
 				return err
 			}
@@ -77,8 +89,8 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 			if err != nil {
 				return categoryError(err, f.CategoryID)
 			}
-			if old.CategoryID == p.CategoryID {
-				return nil
+			if err := attachCategory(ctx, tx, p); err != nil || old.CategoryID == p.CategoryID {
+				return err
 			}
 			// Lower ID first, so that two moves in opposite directions cannot deadlock.
 			first, second := moveCounts(old.CategoryID, p.CategoryID)
@@ -122,6 +134,13 @@ func insertProduct(ctx context.Context, tx bun.IDB, p *model.Product) error {
 	return addToProductCount(ctx, tx, p.CategoryID, 1)
 }
 
+// attachCategory loads the product's category into p.Category: every product the store returns
+// carries it.
+func attachCategory(ctx context.Context, db bun.IDB, p *model.Product) error {
+	p.Category = new(model.Category)
+	return db.NewSelect().Model(p.Category).Where("id = ?", p.CategoryID).Scan(ctx)
+}
+
 func categoryError(err error, categoryID int64) error {
 	if isForeignKeyViolation(err) {
 		return invalid("categoryId", "no category with ID %d", categoryID)
@@ -137,6 +156,9 @@ func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
 		if err := found(err, "no product named %q", name); err != nil {
 			return err
 		}
+		if err := NotifyCatalogueChanged(ctx, tx); err != nil {
+			return err
+		}
 		return addToProductCount(ctx, tx, p.CategoryID, -1)
 	})
 }
@@ -144,7 +166,7 @@ func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
 // ProductByName returns the product named name, or ErrNotFound.
 func ProductByName(ctx context.Context, db bun.IDB, name string) (*model.Product, error) {
 	p := new(model.Product)
-	err := db.NewSelect().Model(p).Where("name = ?", name).Scan(ctx)
+	err := db.NewSelect().Model(p).Relation("Category").Where("p.name = ?", name).Scan(ctx)
 	return p, found(err, "no product named %q", name)
 }
 
@@ -170,60 +192,10 @@ func (p *ProductPage) EndCursor() string {
 	return encodeCursor(p.Products[len(p.Products)-1].ID)
 }
 
-// ListProducts returns a page by keyset pagination on the primary key (or (category_id, id) within a
-// category), so that a deep page costs what the first one does.
-func ListProducts(ctx context.Context, db bun.IDB, f ProductFilter) (*ProductPage, error) {
-	if f.First < 0 {
-		return nil, invalid("first", "first must not be negative")
-	}
-	limit := min(f.First, MaxPageSize)
-	var afterID int64
-	if f.After != "" {
-		id, err := decodeCursor(f.After)
-		if err != nil {
-			return nil, err
-		}
-		afterID = id
-	}
-	page := &ProductPage{}
-	if limit == 0 {
-		return page, nil
-	}
-	q := db.NewSelect().Model(&page.Products).OrderExpr("p.id").Limit(int64(limit + 1))
-	if f.NamesOnly {
-		q = q.Column("id", "name")
-	}
-	if f.CategoryID != 0 {
-		q = q.Where("p.category_id = ?", f.CategoryID)
-	}
-	if afterID != 0 {
-		q = q.Where("p.id > ?", afterID)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, err
-	}
-	if len(page.Products) > limit {
-		page.Products, page.HasNextPage = page.Products[:limit], true
-	}
-	return page, nil
-}
-
-// CountProducts counts the products of a category (or all with categoryID 0) from the maintained
-// per-category counts: a sum over categories, not a scan of products.
-func CountProducts(ctx context.Context, db bun.IDB, categoryID int64) (int, error) {
-	var n int64
-	q := db.NewSelect().Model((*model.Category)(nil)).ColumnExpr("COALESCE(SUM(product_count), 0)")
-	if categoryID != 0 {
-		q = q.Where("id = ?", categoryID)
-	}
-	err := q.Scan(ctx, &n)
-	return int(n), err
-}
-
 // ProductsByCategoryIDs returns the products of each category, in ID order.
 func ProductsByCategoryIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*model.Product, error) {
 	var ps []*model.Product
-	err := db.NewSelect().Model(&ps).Where("category_id IN (?)", bun.List(ids)).Order("category_id", "id").Scan(ctx)
+	err := db.NewSelect().Model(&ps).Relation("Category").Where("p.category_id IN (?)", bun.List(ids)).Order("p.category_id", "p.id").Scan(ctx)
 	if err != nil {
 		return nil, err
 	}

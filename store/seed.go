@@ -63,7 +63,7 @@ func Seed(ctx context.Context, db *bun.DB, n, categories int, progress func(done
 					return err
 				}
 			}
-			return nil
+			return NotifyCatalogueChanged(ctx, tx)
 		})
 		if err != nil {
 			return err

@@ -1,0 +1,89 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopql/shopql/app"
+	"github.com/shopql/shopql/model"
+)
+
+// TestCatalogueCacheServesRepeats changes the data behind the server's back (no mutation, no
+// announcement): a repeated query still gets the cached answer until it expires, while a query
+// with other variables sees the change.
+func TestCatalogueCacheServesRepeats(t *testing.T) {
+	const ttl = 500 * time.Millisecond
+	s := newShop(t, func(c *app.Config) { c.ResponseCacheTTL = ttl })
+	cat := s.category(t, "Tools")
+	s.product(t, "Hammer", cat, 1)
+	first5 := map[string]any{"first": 5}
+	products(t, s.user, first5)
+
+	var catID int64
+	if err := s.App.DB.NewRaw("SELECT id FROM categories WHERE name = 'Tools'").Scan(context.Background(), &catID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.App.DB.NewInsert().Model(&model.Product{Name: "Saw", CategoryID: catID, CreatedAt: time.Now().UTC()}).Exec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := time.Now()
+	if got := products(t, s.user, first5); len(got.Names) != 1 {
+		if time.Since(stored) < ttl {
+			t.Fatalf("a repeated query was not served from the cache: %v", got.Names)
+		}
+		t.Skip("the machine was too slow to observe the cache within its TTL")
+	}
+	if got := products(t, s.user, map[string]any{"first": 6}); len(got.Names) != 2 {
+		t.Fatalf("a query with other variables was served from the cache: %v", got.Names)
+	}
+	time.Sleep(ttl)
+	if got := products(t, s.user, first5); len(got.Names) != 2 {
+		t.Fatalf("an expired entry was served: %v", got.Names)
+	}
+}
+
+func TestCatalogueCacheIsInvalidatedByWrites(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Tools")
+	s.product(t, "Hammer", cat, 1)
+	if got := products(t, s.anon, nil); strings.Join(got.Names, ",") != "Hammer" {
+		t.Fatalf("before: %v", got.Names)
+	}
+	s.product(t, "Saw", cat, 1)
+	if got := products(t, s.anon, nil); strings.Join(got.Names, ",") != "Hammer,Saw" || got.TotalCount != 2 {
+		t.Fatalf("after create: %+v", got)
+	}
+	s.user.MustDo(`mutation { renameCategory(name: "Tools", newName: "Hand tools") { id } }`, nil, nil)
+	var out struct {
+		Products struct{ Items []struct{ Category struct{ Name string } } }
+	}
+	s.user.MustDo(`{ products { items { category { name } } } }`, nil, &out)
+	s.admin.MustDo(`mutation { deleteProduct(name: "Saw") }`, nil, nil)
+	if got := products(t, s.anon, nil); strings.Join(got.Names, ",") != "Hammer" {
+		t.Fatalf("after delete: %v", got.Names)
+	}
+	s.user.MustDo(`{ products { items { category { name } } } }`, nil, &out)
+	if out.Products.Items[0].Category.Name != "Hand tools" {
+		t.Fatalf("after rename: %+v", out)
+	}
+}
+
+// TestCatalogueCacheNeverHidesTokenErrors: a cached detailed page is never served to a caller whose
+// token fails, nor to an anonymous caller.
+func TestCatalogueCacheNeverHidesTokenErrors(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Tools")
+	s.product(t, "Hammer", cat, 1)
+	if got := products(t, s.user, nil); !got.Detailed {
+		t.Fatal("not detailed")
+	}
+	if got := products(t, s.anon, nil); got.Detailed || got.Items != nil {
+		t.Fatalf("anonymous caller got the detailed page: %+v", got)
+	}
+	assertAuthError(t, s.anon.WithToken("garbage").Do(productsQuery, nil), "UNAUTHENTICATED", "TOKEN_INVALID")
+	s.user.MustDo(`mutation { logout }`, nil, nil)
+	assertAuthError(t, s.user.Do(productsQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+}

@@ -1,0 +1,146 @@
+package graph
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopql/shopql/auth"
+)
+
+// CatalogueCache is a gqlgen extension that answers repeated catalogue queries (products, product,
+// categories, category) from memory. The catalogue is the same for every authenticated caller and
+// for every anonymous caller, so a response is shared within those two classes; the token is still
+// verified on every request, and a request whose token fails is never served from the cache.
+//
+// Entries are tagged with the catalogue version current when execution began. Any catalogue
+// mutation on this instance bumps the version when it completes, as does a change announced by
+// another instance (Invalidate); an entry also expires after maxAge, which bounds staleness if an
+// announcement is missed, or between processes sharing a SQLite file, which announce nothing.
+type CatalogueCache struct {
+	entries  *lru.LRU[*cachedResponse]
+	version  atomic.Uint64
+	maxAge   time.Duration
+	maxBytes int
+}
+
+type cachedResponse struct {
+	version uint64
+	stored  time.Time
+	resp    *graphql.Response
+}
+
+// NewCatalogueCache keeps up to size responses of at most maxBytes of data each, for up to maxAge.
+func NewCatalogueCache(size int, maxAge time.Duration, maxBytes int) *CatalogueCache {
+	return &CatalogueCache{entries: lru.New[*cachedResponse](size), maxAge: maxAge, maxBytes: maxBytes}
+}
+
+var (
+	_ graphql.HandlerExtension    = (*CatalogueCache)(nil)
+	_ graphql.ResponseInterceptor = (*CatalogueCache)(nil)
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (c *CatalogueCache) ExtensionName() string { return "CatalogueCache" }
+
+// Validate implements graphql.HandlerExtension.
+func (c *CatalogueCache) Validate(graphql.ExecutableSchema) error { return nil }
+
+// Invalidate makes every cached response stale.
+func (c *CatalogueCache) Invalidate() { c.version.Add(1) }
+
+// cacheableFields are the root query fields whose answer depends only on the catalogue and on
+// whether the caller is authenticated.
+var cacheableFields = map[string]bool{"products": true, "product": true, "categories": true, "category": true, "__typename": true}
+
+// catalogueMutations change what cacheableFields answer.
+var catalogueMutations = map[string]bool{
+	"createProduct": true, "upsertProduct": true, "deleteProduct": true,
+	"createCategory": true, "renameCategory": true, "deleteCategory": true,
+}
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil {
+		return next(ctx)
+	}
+	switch op.Operation.Operation {
+	case ast.Mutation:
+		if rootFieldsIn(op.Operation.SelectionSet, catalogueMutations, false) {
+			defer c.Invalidate() // after the mutation's transaction has committed
+		}
+		return next(ctx)
+	case ast.Query:
+	default:
+		return next(ctx)
+	}
+	if !rootFieldsIn(op.Operation.SelectionSet, cacheableFields, true) {
+		return next(ctx)
+	}
+	caller, err := auth.Optional(ctx)
+	if err != nil {
+		return next(ctx) // the token error must be reported
+	}
+	key, ok := cacheKey(op, caller != nil)
+	if !ok {
+		return next(ctx)
+	}
+	version := c.version.Load()
+	if e, ok := c.entries.Get(ctx, key); ok && e.version == version && time.Since(e.stored) < c.maxAge {
+		resp := *e.resp
+		return &resp
+	}
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) == 0 && len(resp.Data) <= c.maxBytes {
+		c.entries.Add(ctx, key, &cachedResponse{version: version, stored: time.Now(), resp: resp})
+	}
+	return resp
+}
+
+// rootFieldsIn reports whether every root selection is a field in allowed; with all set, a
+// fragment at the root disqualifies, without it only named fields count.
+func rootFieldsIn(sel ast.SelectionSet, allowed map[string]bool, all bool) bool {
+	seen := false
+	for _, s := range sel {
+		f, ok := s.(*ast.Field)
+		if !ok {
+			if all {
+				return false
+			}
+			continue
+		}
+		if !allowed[f.Name] {
+			if all {
+				return false
+			}
+			continue
+		}
+		seen = true
+	}
+	return seen
+}
+
+// cacheKey identifies a response: the document, the operation, the variables and the caller class.
+func cacheKey(op *graphql.OperationContext, authenticated bool) (string, bool) {
+	vars, err := json.Marshal(op.Variables) // map keys come out sorted: equal variables, equal bytes
+	if err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	h.Write([]byte(op.RawQuery))
+	h.Write([]byte{0})
+	h.Write([]byte(op.OperationName))
+	h.Write([]byte{0})
+	h.Write(vars)
+	if authenticated {
+		h.Write([]byte{1})
+	}
+	return string(h.Sum(nil)), true
+}

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/model"
+)
+
+// Catalog serves the product listing, the API's hot path, through prepared statements: bun
+// interpolates arguments into the SQL text, which costs a parse and plan per query, so these few
+// fixed queries are prepared once and scanned by hand instead.
+type Catalog struct {
+	pages  [2][2]*sql.Stmt // [names only?][in one category?]
+	counts [2]*sql.Stmt    // [in one category?]
+}
+
+// NewCatalog prepares the listing statements on db. Close releases them.
+func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
+	const (
+		detailed = `SELECT p.id, p.name, p.description, p.price, p.quantity, p.category_id, c.name
+FROM products AS p JOIN categories AS c ON c.id = p.category_id`
+		namesOnly = `SELECT p.id, p.name FROM products AS p`
+		total     = `SELECT COALESCE(SUM(product_count), 0) FROM categories`
+	)
+	c := &Catalog{}
+	// The planner uses products_category_id_id_idx for a category and the primary key otherwise.
+	queries := map[*(*sql.Stmt)]string{
+		&c.pages[0][0]: detailed + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+		&c.pages[0][1]: detailed + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
+		&c.pages[1][0]: namesOnly + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+		&c.pages[1][1]: namesOnly + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
+		&c.counts[0]:   total,
+		&c.counts[1]:   total + ` WHERE id = ?`,
+	}
+	for stmt, query := range queries {
+		if IsPostgres(db) {
+			query = numberPlaceholders(query)
+		}
+		prepared, err := db.DB.PrepareContext(ctx, query)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("prepare catalogue query: %w", err)
+		}
+		*stmt = prepared
+	}
+	return c, nil
+}
+
+// Close releases the prepared statements.
+func (c *Catalog) Close() {
+	for _, s := range []*sql.Stmt{c.pages[0][0], c.pages[0][1], c.pages[1][0], c.pages[1][1], c.counts[0], c.counts[1]} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+}
+
+// Page returns a page of products by keyset pagination on the primary key, so that a deep page
+// costs what the first one does. A detailed page comes with each product's category.
+func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, error) {
+	if f.First < 0 {
+		return nil, invalid("first", "first must not be negative")
+	}
+	limit := min(f.First, MaxPageSize)
+	var afterID int64
+	if f.After != "" {
+		id, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, err
+		}
+		afterID = id
+	}
+	page := &ProductPage{}
+	if limit == 0 {
+		return page, nil
+	}
+	args := make([]any, 0, 3)
+	args = append(args, afterID)
+	if f.CategoryID != 0 {
+		args = append(args, f.CategoryID)
+	}
+	args = append(args, limit+1)
+	rows, err := c.pages[b2i(f.NamesOnly)][b2i(f.CategoryID != 0)].QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page.Products = make([]*model.Product, 0, limit+1)
+	categories := map[int64]*model.Category{} // one object per category, as the loaders would give
+	for rows.Next() {
+		p := new(model.Product)
+		if f.NamesOnly {
+			err = rows.Scan(&p.ID, &p.Name)
+		} else {
+			var categoryName string
+			err = rows.Scan(&p.ID, &p.Name, &p.Description, &p.Price, &p.Quantity, &p.CategoryID, &categoryName)
+			cat := categories[p.CategoryID]
+			if cat == nil {
+				cat = &model.Category{ID: p.CategoryID, Name: categoryName}
+				categories[p.CategoryID] = cat
+			}
+			p.Category = cat
+		}
+		if err != nil {
+			return nil, err
+		}
+		page.Products = append(page.Products, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Products) > limit {
+		page.Products, page.HasNextPage = page.Products[:limit], true
+	}
+	return page, nil
+}
+
+// Count counts the products of a category (or all with categoryID 0) from the per-category counts
+// every product write maintains: a sum over categories, not a scan of products.
+func (c *Catalog) Count(ctx context.Context, categoryID int64) (int, error) {
+	var n int64
+	var err error
+	if categoryID == 0 {
+		err = c.counts[0].QueryRowContext(ctx).Scan(&n)
+	} else {
+		err = c.counts[1].QueryRowContext(ctx, categoryID).Scan(&n)
+		if isNoRows(err) {
+			return 0, nil
+		}
+	}
+	return int(n), err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// numberPlaceholders turns ? into PostgreSQL's $1, $2, … (the queries above have no ? in literals).
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
