@@ -58,7 +58,9 @@ func TestCatalogueCacheIsInvalidatedByWrites(t *testing.T) {
 	}
 	s.user.MustDo(`mutation { renameCategory(name: "Tools", newName: "Hand tools") { id } }`, nil, nil)
 	var out struct {
-		Products struct{ Items []struct{ Category struct{ Name string } } }
+		Products struct {
+			Items []struct{ Category struct{ Name string } }
+		}
 	}
 	s.user.MustDo(`{ products { items { category { name } } } }`, nil, &out)
 	s.admin.MustDo(`mutation { deleteProduct(name: "Saw") }`, nil, nil)
