@@ -17,12 +17,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shopql/shopql/auth"
 	"github.com/shopql/shopql/graph"
+	"github.com/shopql/shopql/graphiql"
 	"github.com/shopql/shopql/store"
 )
 
@@ -170,7 +170,8 @@ func (a *App) routes() http.Handler {
 		writeStatus(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
-	mux.Handle("GET /{$}", playground.Handler("shopql", "/graphql"))
+	// GraphiQL: the page at / and its embedded assets beside it; any other path is a 404.
+	mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
 	return recoverPanics(a.log, mux)
 }
 
