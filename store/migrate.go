@@ -96,5 +96,6 @@ func retryContended(ctx context.Context, fn func() error) error {
 }
 
 func isContention(err error) bool {
-	return isUniqueViolation(err) || strings.Contains(err.Error(), "already locked") || isBusy(err)
+	// 42P07 duplicate_table: two CREATE TABLE IF NOT EXISTS at once.
+	return isUniqueViolation(err) || sqlState(err) == "42P07" || strings.Contains(err.Error(), "already locked") || isBusy(err)
 }

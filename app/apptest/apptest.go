@@ -72,6 +72,12 @@ func Start(t testing.TB, cfg app.Config) *Server {
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
+	return Serve(t, cfg, a)
+}
+
+// Serve serves an App started by the caller (for instance several at once, from goroutines) over
+// HTTP until the test ends.
+func Serve(t testing.TB, cfg app.Config, a *app.App) *Server {
 	hs := httptest.NewServer(a.Handler())
 	s := &Server{t: t, Config: cfg, App: a, HTTP: hs, URL: hs.URL}
 	t.Cleanup(s.Close)
