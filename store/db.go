@@ -58,7 +58,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.PingContext(pingCtx); err != nil {
+	// Switching a new SQLite file to WAL needs a moment of exclusive access, which a second process
+	// opening the file at the same time may see as busy, without the busy timeout applying.
+	if err := retryContended(pingCtx, func() error { return db.PingContext(pingCtx) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
