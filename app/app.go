@@ -32,6 +32,7 @@ type App struct {
 	log     *slog.Logger
 	DB      *bun.DB
 	Auth    *auth.Service
+	tokens  *auth.Tokens
 	catalog *store.Catalog
 	cache   *graph.CatalogueCache // nil when disabled
 	handler http.Handler
@@ -67,15 +68,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 		log.Info("applied migrations", "migrations", applied)
 	}
 
-	secret, generated, err := auth.SigningSecret(ctx, db, cfg.JWTSecret)
+	keys, err := signingKeys(ctx, cfg, log, db)
 	if err != nil {
 		return nil, err
 	}
-	if generated {
-		log.Warn("JWT_SECRET is not set: using a secret generated once and kept in the database; set JWT_SECRET in production")
-	}
 	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
+		Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Leeway: cfg.JWTLeeway,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 	})
 	if err != nil {
@@ -88,37 +86,89 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	svc := auth.NewService(db, tokens, auth.NewHasher(auth.Argon2Params{
 		MemoryKiB: uint32(cfg.PasswordHashMemoryKiB), Time: uint32(cfg.PasswordHashIterations), Threads: 1,
 	}, concurrency), log)
-	if err := svc.SyncRevocations(ctx); err != nil {
-		return nil, fmt.Errorf("load revoked sessions: %w", err)
-	}
-	if cfg.AdminEmail != "" {
-		if _, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
-			return nil, fmt.Errorf("ADMIN_EMAIL: %w", err)
-		}
-	}
-
 	catalog, err := store.NewCatalog(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, catalog: catalog}
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
-	a.handler = a.routes()
-
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = cancel
+	fail := func(err error) (*App, error) {
+		cancel()
+		a.wg.Wait()
+		catalog.Close()
+		return nil, err
+	}
+
+	// Subscribe to other instances' announcements before loading the revocation list, so that no
+	// revocation can fall between the load and the subscription.
 	resync := make(chan struct{}, 1)
+	listening := make(chan struct{})
+	a.wg.Go(func() { a.listen(bg, resync, listening) })
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		log.Warn("not yet subscribed to other instances' changes; relying on the periodic resync until then")
+	}
+	if err := svc.SyncRevocations(ctx); err != nil {
+		return fail(fmt.Errorf("load revoked sessions: %w", err))
+	}
+	if cfg.AdminEmail != "" {
+		if _, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return fail(fmt.Errorf("ADMIN_EMAIL: %w", err))
+		}
+	}
+	a.handler = a.routes()
 	a.wg.Go(func() { svc.Run(bg, cfg.RevocationSyncInterval, resync) })
-	a.wg.Go(func() { a.listen(bg, resync) })
+	if ed, ok := keys.(*auth.Ed25519Keys); ok {
+		a.wg.Go(func() { a.maintainKeys(bg, ed) })
+	}
 	return a, nil
+}
+
+// signingKeys returns the token keys JWT_SIGNING asks for: an HS256 secret (JWT_SECRET, or one
+// generated once and kept in the database), or Ed25519 keys kept in the database and rotated.
+func signingKeys(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (auth.Keys, error) {
+	if cfg.JWTSigning == "ed25519" {
+		// A retired key must verify until the last refresh token it signed has expired.
+		return auth.NewEd25519Keys(ctx, db, cfg.JWTKeyRotation, cfg.RefreshTokenTTL+cfg.JWTLeeway)
+	}
+	secret, generated, err := auth.SigningSecret(ctx, db, cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		log.Warn("JWT_SECRET is not set: using a secret generated once and kept in the database; set JWT_SECRET in production")
+	}
+	return auth.SecretKey(secret), nil
+}
+
+// maintainKeys rotates and retires Ed25519 keys on schedule, and picks up keys other instances made.
+func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
+	ticker := time.NewTicker(min(max(a.cfg.JWTKeyRotation/4, time.Second), time.Hour))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := keys.Maintain(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("signing key maintenance failed", "err", err)
+			}
+		}
+	}
 }
 
 // listen applies what other instances announce through the database (PostgreSQL only): revoked
 // sessions, and catalogue changes that make cached responses stale. When announcements may have
-// been lost it asks for a revocation resync and drops the cache.
-func (a *App) listen(ctx context.Context, resync chan<- struct{}) {
+// been lost it asks for a revocation resync and drops the cache. It closes listening once
+// subscribed (at once on SQLite, which has no announcements).
+func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan<- struct{}) {
+	subscribed := sync.OnceFunc(func() { close(listening) })
+	defer subscribed()
 	onGap := func() {
 		select {
 		case resync <- struct{}{}:
@@ -131,7 +181,7 @@ func (a *App) listen(ctx context.Context, resync chan<- struct{}) {
 		store.CatalogueChannel:  a.invalidateCache,
 	}
 	for ctx.Err() == nil {
-		err := store.Listen(ctx, a.DB, handlers, onGap)
+		err := store.Listen(ctx, a.DB, handlers, subscribed, onGap)
 		if err == nil {
 			return
 		}
@@ -170,6 +220,11 @@ func (a *App) routes() http.Handler {
 		writeStatus(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(a.tokens.JWKS())
+	})
 	// GraphiQL: the page at / and its embedded assets beside it; any other path is a 404.
 	mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
 	return recoverPanics(a.log, mux)

@@ -18,6 +18,8 @@ type Config struct {
 	DatabaseURL string
 
 	JWTSecret       string
+	JWTSigning      string
+	JWTKeyRotation  time.Duration
 	JWTIssuer       string
 	JWTAudience     string
 	JWTLeeway       time.Duration
@@ -56,6 +58,8 @@ func settings(c *Config) []setting {
 		{"PORT", "port", "HTTP port to listen on", intVar(&c.Port, 8080), false},
 		{"DATABASE_URL", "database-url", "postgres://… for PostgreSQL; otherwise a SQLite file path", stringVar(&c.DatabaseURL, "shop.db"), false},
 		{"JWT_SECRET", "jwt-secret", "HS256 signing key, at least 32 bytes; if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
+		{"JWT_SIGNING", "jwt-signing", "token signatures: hs256 (shared JWT_SECRET) or ed25519 (key pairs kept in the database, rotated, published at /.well-known/jwks.json)", stringVar(&c.JWTSigning, "hs256"), false},
+		{"JWT_KEY_ROTATION", "jwt-key-rotation", "with ed25519: how long a key signs before a new one replaces it", durationVar(&c.JWTKeyRotation, 720*time.Hour), false},
 		{"JWT_ISSUER", "jwt-issuer", "iss claim set in and required of tokens", stringVar(&c.JWTIssuer, "shopql"), false},
 		{"JWT_AUDIENCE", "jwt-audience", "aud claim set in and required of tokens", stringVar(&c.JWTAudience, "shopql"), false},
 		{"JWT_LEEWAY", "jwt-leeway", "clock difference tolerated between instances when checking exp, nbf and iat", durationVar(&c.JWTLeeway, 5*time.Second), false},
@@ -114,6 +118,12 @@ func (c *Config) validate() error {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		problems = append(problems, "JWT_SECRET must be at least 32 bytes (or unset to generate one)")
+	}
+	if c.JWTSigning != "hs256" && c.JWTSigning != "ed25519" {
+		problems = append(problems, "JWT_SIGNING must be hs256 or ed25519")
+	}
+	if c.JWTKeyRotation <= 0 {
+		problems = append(problems, "JWT_KEY_ROTATION must be positive")
 	}
 	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
 		problems = append(problems, "ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")

@@ -72,7 +72,7 @@ func TestInstancesOnOnePostgres(t *testing.T) {
 
 	admin, _ := a.Admin()
 	others := []*apptest.Client{b, c}
-	refusedEverywhere := func(token, reason string) {
+	refusedEverywhere := func(t *testing.T, token, reason string) {
 		t.Helper()
 		for i, o := range others {
 			eventually(t, time.Second, fmt.Sprintf("instance %d refusing the token", i+1), func() error {
@@ -112,7 +112,7 @@ func TestInstancesOnOnePostgres(t *testing.T) {
 				o.WithToken(tok.AccessToken).MustDo(meQuery, nil, nil)
 			}
 			tt.act(t, a.WithToken(tok.AccessToken), id)
-			refusedEverywhere(tok.AccessToken, "TOKEN_REVOKED")
+			refusedEverywhere(t, tok.AccessToken, "TOKEN_REVOKED")
 		})
 	}
 

@@ -57,7 +57,7 @@ func (c *Claims) UserID() int64 {
 
 // TokenConfig configures token issuing and verification.
 type TokenConfig struct {
-	Secret     []byte // HS256 key, at least MinSecretBytes
+	Keys       Keys // SecretKey (HS256) or *Ed25519Keys
 	Issuer     string
 	Audience   string
 	AccessTTL  time.Duration
@@ -69,8 +69,9 @@ type TokenConfig struct {
 // MinSecretBytes is the shortest HS256 key accepted (RFC 7518 §3.2: at least the hash size).
 const MinSecretBytes = 32
 
-// Tokens issues and verifies JWTs. The algorithm is pinned to HS256: a token whose header names any
-// other algorithm, "none" included, is refused before its signature is looked at.
+// Tokens issues and verifies JWTs. The algorithm is pinned to the one of its Keys (HS256 or EdDSA):
+// a token whose header names any other algorithm, "none" included, is refused before its signature
+// is looked at.
 type Tokens struct {
 	cfg    TokenConfig
 	parser *jwt.Parser
@@ -78,14 +79,17 @@ type Tokens struct {
 
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig) (*Tokens, error) {
-	if len(cfg.Secret) < MinSecretBytes {
-		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretBytes, len(cfg.Secret))
+	if secret, ok := cfg.Keys.(SecretKey); ok && len(secret) < MinSecretBytes {
+		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretBytes, len(secret))
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("no signing keys")
 	}
 	if cfg.AccessTTL <= 0 || cfg.RefreshTTL <= 0 {
 		return nil, errors.New("token lifetimes must be positive")
 	}
 	return &Tokens{cfg: cfg, parser: jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods([]string{cfg.Keys.Method().Alg()}),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithExpirationRequired(),
@@ -126,12 +130,20 @@ func (t *Tokens) Issue(typ TokenType, userID int64, sessionID string, fresh, adm
 		Fresh:     fresh,
 		Admin:     admin,
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.cfg.Secret)
+	token := jwt.NewWithClaims(t.cfg.Keys.Method(), claims)
+	kid, key := t.cfg.Keys.Signing()
+	if kid != "" {
+		token.Header["kid"] = kid
+	}
+	signed, err := token.SignedString(key)
 	if err != nil {
 		return Issued{}, err
 	}
 	return Issued{Token: signed, ID: jti, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
+
+// JWKS is the JSON Web Key Set of the keys that verify access tokens, for other services.
+func (t *Tokens) JWKS() []byte { return t.cfg.Keys.JWKS() }
 
 // Expired reports whether claims verified earlier have expired since, with the same leeway as Parse.
 func (t *Tokens) Expired(c *Claims, now time.Time) bool {
@@ -145,9 +157,11 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		return nil, tokenInvalid("the token is too long")
 	}
 	claims := new(Claims)
-	_, err := t.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
-		// kid, jku, jwk and x5u are ignored on purpose: the key is ours, never the token's choice.
-		return t.cfg.Secret, nil
+	_, err := t.parser.ParseWithClaims(raw, claims, func(token *jwt.Token) (any, error) {
+		// jku, jwk and x5u are ignored on purpose: the key is always one of ours, never one the
+		// token brings. kid only chooses among ours (and is ignored for a shared secret).
+		kid, _ := token.Header["kid"].(string)
+		return t.cfg.Keys.Verifying(kid)
 	})
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):

@@ -87,3 +87,13 @@ type ProductCatalog struct {
 	// CategoryID restricts the listing (and TotalCount) to one category when non-zero.
 	CategoryID int64 `json:"-"`
 }
+
+// SigningKey is an asymmetric token signing key. PrivateKey is the key's seed, base64-encoded.
+type SigningKey struct {
+	bun.BaseModel `bun:"table:signing_keys"`
+
+	KID        string    `bun:"kid,pk"`
+	Algorithm  string    `bun:"algorithm,notnull"`
+	PrivateKey string    `bun:"private_key,notnull" json:"-"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}

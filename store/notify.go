@@ -66,10 +66,10 @@ func NotifyCatalogueChanged(ctx context.Context, db bun.IDB) error {
 }
 
 // Listen calls handlers[channel] with the payload of every announcement on those channels until
-// ctx ends, and onGap whenever announcements may have been missed (the listener's connection was
-// replaced, or its buffer overflowed), so that the caller can resync. It returns at once on SQLite,
-// where there are no announcements.
-func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload string), onGap func()) error {
+// ctx ends, onSubscribed once the subscription is in place, and onGap whenever announcements may
+// have been missed (its buffer overflowed), so that the caller can resync. It returns at once on
+// SQLite, where there are no announcements.
+func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload string), onSubscribed, onGap func()) error {
 	if !IsPostgres(db) {
 		return nil
 	}
@@ -82,6 +82,7 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 	if err := ln.Listen(ctx, channels...); err != nil {
 		return err
 	}
+	onSubscribed()
 	notifications := ln.Channel(
 		pgdriver.WithChannelSize(1024),
 		pgdriver.WithChannelOverflowHandler(func(pgdriver.Notification) { onGap() }),

@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/shopql/shopql/model"
+	"github.com/shopql/shopql/store"
+)
+
+// Keys hold what signs new tokens and what verifies presented ones. The algorithm is fixed per
+// Keys: a token whose header names another one is refused.
+type Keys interface {
+	// Method is the one signing algorithm accepted.
+	Method() jwt.SigningMethod
+	// Signing returns the key for new tokens and its kid ("" when tokens carry none).
+	Signing() (kid string, key any)
+	// Verifying returns the key for a token with this kid.
+	Verifying(kid string) (any, error)
+	// JWKS is the JSON Web Key Set of the public verification keys (empty for a shared secret).
+	JWKS() []byte
+}
+
+// SecretKey is an HS256 shared secret. Tokens carry no kid; any kid header is ignored.
+type SecretKey []byte
+
+func (k SecretKey) Method() jwt.SigningMethod     { return jwt.SigningMethodHS256 }
+func (k SecretKey) Signing() (string, any)        { return "", []byte(k) }
+func (k SecretKey) Verifying(string) (any, error) { return []byte(k), nil }
+func (k SecretKey) JWKS() []byte                  { return []byte(`{"keys":[]}`) }
+
+// String keeps the secret out of logs and error messages.
+func (k SecretKey) String() string { return "SecretKey(redacted)" }
+
+// ed25519Algorithm names Ed25519 keys in the signing_keys table.
+const ed25519Algorithm = "Ed25519"
+
+// Ed25519Keys sign with EdDSA (Ed25519) keys kept in the database, shared by every instance. The
+// newest key signs; each token names its key in the kid header, so that other services can verify
+// it with GET /.well-known/jwks.json and older keys keep verifying until their tokens have expired.
+// A key is replaced after rotateEvery and deleted retainFor after its successor took over.
+type Ed25519Keys struct {
+	db          *bun.DB
+	rotateEvery time.Duration
+	retainFor   time.Duration
+
+	mu         sync.RWMutex
+	signKID    string
+	signKey    ed25519.PrivateKey
+	public     map[string]ed25519.PublicKey
+	jwks       []byte
+	lastReload time.Time
+}
+
+// NewEd25519Keys loads the stored keys, creating or rotating the signing key if it is due.
+func NewEd25519Keys(ctx context.Context, db *bun.DB, rotateEvery, retainFor time.Duration) (*Ed25519Keys, error) {
+	k := &Ed25519Keys{db: db, rotateEvery: rotateEvery, retainFor: retainFor}
+	if err := k.Maintain(ctx); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *Ed25519Keys) Method() jwt.SigningMethod { return jwt.SigningMethodEdDSA }
+
+func (k *Ed25519Keys) Signing() (string, any) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.signKID, k.signKey
+}
+
+// Verifying returns the public key named by kid. An unknown kid may be a key another instance has
+// just created, so the keys are reloaded, at most once a second, before giving up.
+func (k *Ed25519Keys) Verifying(kid string) (any, error) {
+	if pub, ok := k.lookup(kid); ok {
+		return pub, nil
+	}
+	k.mu.RLock()
+	recent := time.Since(k.lastReload) < time.Second
+	k.mu.RUnlock()
+	if !recent {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := k.reload(ctx); err == nil {
+			if pub, ok := k.lookup(kid); ok {
+				return pub, nil
+			}
+		}
+	}
+	return nil, errors.New("unknown key")
+}
+
+func (k *Ed25519Keys) lookup(kid string) (ed25519.PublicKey, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	pub, ok := k.public[kid]
+	return pub, ok
+}
+
+func (k *Ed25519Keys) JWKS() []byte {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.jwks
+}
+
+// Maintain creates a signing key if the newest is older than rotateEvery (or there is none),
+// deletes keys whose tokens have all expired, and reloads. Instances call it periodically; two
+// rotating at once merely add two keys, both of which verify.
+func (k *Ed25519Keys) Maintain(ctx context.Context) error {
+	keys, err := store.SigningKeys(ctx, k.db, ed25519Algorithm)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if len(keys) == 0 || now.Sub(keys[len(keys)-1].CreatedAt) >= k.rotateEvery {
+		if err := k.create(ctx); err != nil {
+			return err
+		}
+		if keys, err = store.SigningKeys(ctx, k.db, ed25519Algorithm); err != nil {
+			return err
+		}
+	}
+	var retired []string
+	for i := 0; i+1 < len(keys); i++ {
+		// keys[i] stopped signing when keys[i+1] was created.
+		if now.Sub(keys[i+1].CreatedAt) > k.retainFor {
+			retired = append(retired, keys[i].KID)
+		}
+	}
+	if err := store.DeleteSigningKeys(ctx, k.db, retired); err != nil {
+		return err
+	}
+	return k.reload(ctx)
+}
+
+func (k *Ed25519Keys) create(ctx context.Context) error {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	return store.AddSigningKey(ctx, k.db, &model.SigningKey{
+		KID: randomID(), Algorithm: ed25519Algorithm,
+		PrivateKey: base64.RawStdEncoding.EncodeToString(priv.Seed()),
+	})
+}
+
+type jwk struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+}
+
+func (k *Ed25519Keys) reload(ctx context.Context) error {
+	keys, err := store.SigningKeys(ctx, k.db, ed25519Algorithm)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("no signing key stored")
+	}
+	public := make(map[string]ed25519.PublicKey, len(keys))
+	set := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: make([]jwk, 0, len(keys))}
+	var newest ed25519.PrivateKey
+	for _, sk := range keys {
+		seed, err := base64.RawStdEncoding.DecodeString(sk.PrivateKey)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return fmt.Errorf("signing key %s is malformed", sk.KID)
+		}
+		newest = ed25519.NewKeyFromSeed(seed)
+		pub := newest.Public().(ed25519.PublicKey)
+		public[sk.KID] = pub
+		set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub),
+			Kid: sk.KID, Alg: jwt.SigningMethodEdDSA.Alg(), Use: "sig"})
+	}
+	doc, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.signKID, k.signKey = keys[len(keys)-1].KID, newest
+	k.public, k.jwks, k.lastReload = public, doc, time.Now()
+	return nil
+}
