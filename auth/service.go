@@ -256,12 +256,14 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 // SyncRevocations loads every revoked session that may still have live access tokens into the
 // list, and forgets those that cannot.
 func (s *Service) SyncRevocations(ctx context.Context) error {
-	revoked, err := store.RevokedSessions(ctx, s.db)
+	// A token is accepted up to the leeway past its exp, so a revocation is kept that much longer.
+	horizon := time.Now().Add(-s.tokens.cfg.Leeway)
+	revoked, err := store.RevokedSessions(ctx, s.db, horizon)
 	if err != nil {
 		return err
 	}
 	s.revoked.Add(revoked)
-	s.revoked.Prune(time.Now())
+	s.revoked.Prune(horizon)
 	return nil
 }
 

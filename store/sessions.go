@@ -64,12 +64,12 @@ func revoke(ctx context.Context, db bun.IDB, where string, arg any) ([]model.Ses
 	return revoked, nil
 }
 
-// RevokedSessions lists revoked sessions that may still have unexpired access tokens: the sessions an
-// in-memory revocation list must hold.
-func RevokedSessions(ctx context.Context, db bun.IDB) ([]model.Session, error) {
+// RevokedSessions lists revoked sessions whose last access token expires after horizon: the
+// sessions an in-memory revocation list must hold.
+func RevokedSessions(ctx context.Context, db bun.IDB, horizon time.Time) ([]model.Session, error) {
 	var revoked []model.Session
 	err := db.NewSelect().Model(&revoked).Column("id", "access_expires_at").
-		Where("access_expires_at > ?", now()).
+		Where("access_expires_at > ?", horizon.UTC()).
 		Where("revoked_at IS NOT NULL").
 		Scan(ctx)
 	if err != nil && !isNoRows(err) {
@@ -78,10 +78,11 @@ func RevokedSessions(ctx context.Context, db bun.IDB) ([]model.Session, error) {
 	return revoked, nil
 }
 
-// DeleteDeadSessions removes sessions whose refresh and access tokens have all expired: nothing can
-// present them any more, so neither their state nor their revocation is needed.
+// DeleteDeadSessions removes sessions whose refresh and access tokens have all expired more than an
+// hour ago (far beyond any clock leeway): nothing can present them any more, so neither their
+// state nor their revocation is needed.
 func DeleteDeadSessions(ctx context.Context, db bun.IDB) (int64, error) {
-	t := now()
+	t := now().Add(-time.Hour)
 	res, err := db.NewDelete().Model((*model.Session)(nil)).
 		Where("expires_at < ?", t).
 		Where("access_expires_at < ?", t).
