@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,4 +110,32 @@ func BenchmarkCatalogueAuthenticatedUncached(b *testing.B) {
 			serve(b, h, catalogueQuery, token)
 		}
 	})
+}
+
+// BenchmarkCataloguePage compares page 1 with the last page of 200,000 products (page 4,000), through
+// the whole handler with the response cache off: keyset pagination on the primary key should make
+// them cost the same (issue 5: a deep page ≤ 1.5× the first). The products are seeded once per run.
+func BenchmarkCataloguePage(b *testing.B) {
+	const products = 200_000
+	ctx := context.Background()
+	s := apptest.New(b, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	if err := store.Seed(ctx, s.App.DB, products, 20, nil); err != nil {
+		b.Fatal(err)
+	}
+	_, tok := s.Client().User("bench@example.com")
+	var id int64 // the product the last page starts after
+	if err := s.App.DB.QueryRowContext(ctx, "SELECT id FROM products ORDER BY id LIMIT 1 OFFSET "+strconv.Itoa(products-51)).Scan(&id); err != nil {
+		b.Fatal(err)
+	}
+	cursor := base64.RawURLEncoding.EncodeToString([]byte("p:" + strconv.FormatInt(id, 10)))
+	deep := strings.Replace(catalogueQuery, "first: 50", `first: 50, after: \"`+cursor+`\"`, 1)
+	h := s.App.Handler()
+	for _, bc := range []struct{ name, body string }{{"first", catalogueQuery}, {"deep", deep}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, h, bc.body, tok.AccessToken)
+			}
+		})
+	}
 }
