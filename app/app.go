@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -35,6 +34,7 @@ type App struct {
 	tokens  *auth.Tokens
 	catalog *store.Catalog
 	cache   *graph.CatalogueCache // nil when disabled
+	metrics *metrics              // nil when METRICS is off
 	handler http.Handler
 
 	stop func()
@@ -60,6 +60,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 }
 
 func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App, error) {
+	log = withRequestIDs(log)
 	applied, err := store.Migrate(ctx, db)
 	if err != nil {
 		return nil, err
@@ -81,11 +82,15 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	}
 	concurrency := cfg.PasswordHashConcurrency
 	if concurrency <= 0 {
-		concurrency = runtime.GOMAXPROCS(0)
+		// Half the CPUs: a login flood leaves the other half to the rest of the API.
+		concurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	svc := auth.NewService(db, tokens, auth.NewHasher(auth.Argon2Params{
+	hasher := auth.NewHasher(auth.Argon2Params{
 		MemoryKiB: uint32(cfg.PasswordHashMemoryKiB), Time: uint32(cfg.PasswordHashIterations), Threads: 1,
-	}, concurrency), log)
+	}, concurrency)
+	hasher.SetMaxWaiting(cfg.PasswordHashQueue)
+	svc := auth.NewService(db, tokens, hasher, log)
+	svc.SetLimits(cfg.bruteForceLimits())
 	catalog, err := store.NewCatalog(ctx, db)
 	if err != nil {
 		return nil, err
@@ -93,6 +98,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
+	}
+	if cfg.Metrics {
+		a.metrics = newMetrics(db.DB)
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = cancel
@@ -215,7 +223,9 @@ func (a *App) Close() error {
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer())))
+	trusted, _ := parsePrefixes(a.cfg.TrustedProxies) // LoadConfig has rejected bad ones
+	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted,
+		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -226,8 +236,14 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(a.tokens.JWKS())
 	})
 	// GraphiQL: the page at / and its embedded assets beside it; any other path is a 404.
-	mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
-	return recoverPanics(a.log, mux)
+	if a.cfg.GraphiQL {
+		mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
+	}
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics.handler())
+	}
+	origins, _ := parseOrigins(a.cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones
+	return a.observe(cors(origins, recoverPanics(a.log, mux)))
 }
 
 func (a *App) graphQLServer() *handler.Server {
@@ -238,17 +254,27 @@ func (a *App) graphQLServer() *handler.Server {
 			Fresh: auth.FreshDirective,
 			Admin: auth.AdminDirective,
 		},
+		Complexity: graph.Complexity(),
 	}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	// GraphQL over HTTP as its spec says (httpspec.go); every other method is 405.
+	srv.AddTransport(httpTransport{})
+	srv.AddTransport(otherMethods{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(a.cfg.GraphQLMaxTokens)
+	if a.cfg.GraphQLIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	// Without introspection, "Did you mean …" in validation errors would leak the schema anyway.
+	srv.SetDisableSuggestion(!a.cfg.GraphQLIntrospection)
+	// Before persisted queries, so that an oversized document is refused before it is stored.
+	srv.Use(a.cfg.graphQLLimits())
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.AroundResponses(a.cfg.withTimeout())
 	if a.cache != nil {
 		srv.Use(a.cache)
 	}
-	srv.SetErrorPresenter(graph.ErrorPresenter(a.log))
+	srv.AroundOperations(recordOperation)
+	srv.SetErrorPresenter(recordErrors(graph.ErrorPresenter(a.log)))
 	srv.SetRecoverFunc(graph.Recover(a.log))
 	return srv
 }

@@ -42,6 +42,26 @@ type Config struct {
 	LogFormat string
 	LogLevel  string
 
+	CORSAllowedOrigins string
+	Metrics            bool
+
+	// Abuse limits (app/limits.go, SECURITY.md); zero disables a limit.
+	GraphQLMaxDepth         int
+	GraphQLMaxAliases       int
+	GraphQLMaxDirectives    int
+	GraphQLMaxTokens        int
+	GraphQLMaxDocumentBytes int
+	GraphQLMaxComplexity    int
+	GraphQLIntrospection    bool
+	GraphiQL                bool
+	MaxBodyBytes            int
+	RequestTimeout          time.Duration
+	LoginLimitPerAccount    auth.Rate
+	LoginLimitPerAddress    auth.Rate
+	RegisterLimitPerAddress auth.Rate
+	PasswordHashQueue       int
+	TrustedProxies          string
+
 	// SearchPath is the PostgreSQL schema to use; only tests set it, to isolate their data.
 	SearchPath string
 }
@@ -67,7 +87,7 @@ func settings(c *Config) []setting {
 		{"REFRESH_TOKEN_TTL", "refresh-token-ttl", "lifetime of refresh tokens (and of a session without refresh)", durationVar(&c.RefreshTokenTTL, 720*time.Hour), false},
 		{"ADMIN_EMAIL", "admin-email", "with ADMIN_PASSWORD: at start-up, create this account or make it an administrator", stringVar(&c.AdminEmail, ""), false},
 		{"ADMIN_PASSWORD", "admin-password", "password for a newly created ADMIN_EMAIL account", stringVar(&c.AdminPassword, ""), true},
-		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means the number of CPUs", intVar(&c.PasswordHashConcurrency, 0), false},
+		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means half the CPUs (at least 1), so that a login flood cannot starve other requests", intVar(&c.PasswordHashConcurrency, 0), false},
 		{"PASSWORD_HASH_MEMORY_KIB", "password-hash-memory-kib", "argon2id memory per hash in KiB (OWASP: 19456)", intVar(&c.PasswordHashMemoryKiB, int(auth.DefaultArgon2Params.MemoryKiB)), false},
 		{"PASSWORD_HASH_ITERATIONS", "password-hash-iterations", "argon2id passes per hash (OWASP: 2)", intVar(&c.PasswordHashIterations, int(auth.DefaultArgon2Params.Time)), false},
 		{"RESPONSE_CACHE_TTL", "response-cache-ttl", "how long a catalogue response may be served from memory (catalogue writes invalidate it at once on every instance sharing a PostgreSQL database); 0 disables the cache", durationVar(&c.ResponseCacheTTL, 5*time.Second), false},
@@ -77,6 +97,23 @@ func settings(c *Config) []setting {
 		{"DB_CONN_MAX_LIFETIME", "db-conn-max-lifetime", "recycle database connections after this long", durationVar(&c.DBConnMaxLifetime, 30*time.Minute), false},
 		{"LOG_FORMAT", "log-format", "log format: text or json", stringVar(&c.LogFormat, "text"), false},
 		{"LOG_LEVEL", "log-level", "log level: debug, info, warn or error", stringVar(&c.LogLevel, "info"), false},
+		{"GRAPHQL_MAX_DEPTH", "graphql-max-depth", "deepest field nesting a query may have (introspection exempt); 0: no limit", intVar(&c.GraphQLMaxDepth, 10), false},
+		{"GRAPHQL_MAX_ALIASES", "graphql-max-aliases", "aliased fields a query may have (__typename exempt); 0: no limit", intVar(&c.GraphQLMaxAliases, 15), false},
+		{"GRAPHQL_MAX_DIRECTIVES", "graphql-max-directives", "directives a query may use; 0: no limit", intVar(&c.GraphQLMaxDirectives, 50), false},
+		{"GRAPHQL_MAX_TOKENS", "graphql-max-tokens", "lexical tokens the parser reads of a query before giving up; 0: no limit", intVar(&c.GraphQLMaxTokens, 2000), false},
+		{"GRAPHQL_MAX_DOCUMENT_BYTES", "graphql-max-document-bytes", "size of a query document in bytes; 0: no limit", intVar(&c.GraphQLMaxDocumentBytes, 32<<10), false},
+		{"GRAPHQL_MAX_COMPLEXITY", "graphql-max-complexity", "cost a query may have (1 per field, lists multiplied by products(first:) or an assumed size); 0: no limit", intVar(&c.GraphQLMaxComplexity, 5000), false},
+		{"GRAPHQL_INTROSPECTION", "graphql-introspection", "answer introspection queries and suggest field names in errors (turn off in production if the schema is private)", boolVar(&c.GraphQLIntrospection, true), false},
+		{"GRAPHIQL", "graphiql", "serve the GraphiQL page at /", boolVar(&c.GraphiQL, true), false},
+		{"MAX_BODY_BYTES", "max-body-bytes", "size of a request body in bytes (larger: 413); 0: no limit", intVar(&c.MaxBodyBytes, 1<<20), false},
+		{"REQUEST_TIMEOUT", "request-timeout", "execution time of one GraphQL request (then TIMEOUT); 0: no limit", durationVar(&c.RequestTimeout, 10*time.Second), false},
+		{"LOGIN_LIMIT_PER_ACCOUNT", "login-limit-per-account", "failed logins per account: N at once, refilled at N per duration (e.g. 10/10m); 0: no limit", rateVar(&c.LoginLimitPerAccount, "10/10m"), false},
+		{"LOGIN_LIMIT_PER_ADDRESS", "login-limit-per-address", "failed logins per client address, as N/duration; 0: no limit", rateVar(&c.LoginLimitPerAddress, "50/10m"), false},
+		{"REGISTER_LIMIT_PER_ADDRESS", "register-limit-per-address", "registrations per client address, as N/duration; 0: no limit", rateVar(&c.RegisterLimitPerAddress, "20/1h"), false},
+		{"PASSWORD_HASH_QUEUE", "password-hash-queue", "password checks that may wait for a hashing slot; more are refused with TOO_MANY_REQUESTS; -1: no limit", intVar(&c.PasswordHashQueue, 64), false},
+		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
+		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", stringVar(&c.CORSAllowedOrigins, ""), false},
+		{"METRICS", "metrics", "serve Prometheus metrics at /metrics", boolVar(&c.Metrics, true), false},
 	}
 }
 
@@ -137,9 +174,13 @@ func (c *Config) validate() error {
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
 	}
+	if _, err := parseOrigins(c.CORSAllowedOrigins); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		problems = append(problems, "LOG_FORMAT must be text or json")
 	}
+	problems = append(problems, c.limitProblems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}
@@ -166,6 +207,20 @@ func intVar(p *int, def int) func(*flag.FlagSet, string, string, string) error {
 			def = v
 		}
 		fs.IntVar(p, name, def, usage)
+		return nil
+	}
+}
+
+func boolVar(p *bool, def bool) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, usage, env string) error {
+		if env != "" {
+			v, err := strconv.ParseBool(env)
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", env)
+			}
+			def = v
+		}
+		fs.BoolVar(p, name, def, usage)
 		return nil
 	}
 }

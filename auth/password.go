@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -38,10 +40,14 @@ const (
 )
 
 // Hasher hashes and verifies passwords with argon2id. At most `concurrency` hashes run at once, so a
-// flood of logins costs at most concurrency × memory and cannot starve other requests of CPU.
+// flood of logins costs at most concurrency × memory (19 MiB each with the OWASP parameters) and
+// cannot starve other requests of CPU. At most maxWaiting more wait for a turn (SetMaxWaiting); the
+// rest are refused at once with a RateLimitError, so a flood cannot pile up goroutines either.
 type Hasher struct {
-	params Argon2Params
-	slots  chan struct{}
+	params     Argon2Params
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64 // negative: no bound
 
 	dummyOnce sync.Once
 	dummy     string
@@ -49,8 +55,14 @@ type Hasher struct {
 
 // NewHasher returns a Hasher running at most concurrency hashes at a time (at least 1).
 func NewHasher(params Argon2Params, concurrency int) *Hasher {
-	return &Hasher{params: params, slots: make(chan struct{}, max(concurrency, 1))}
+	return &Hasher{params: params, slots: make(chan struct{}, max(concurrency, 1)), maxWaiting: -1}
 }
+
+// SetMaxWaiting bounds the hashes waiting for a turn; n < 0 removes the bound. Call it before use.
+func (h *Hasher) SetMaxWaiting(n int) { h.maxWaiting = int64(n) }
+
+// ErrHasherBusy is returned when every hashing slot is taken and the queue is full.
+var ErrHasherBusy = &RateLimitError{Message: "the server is busy checking passwords: try again shortly", RetryAfter: time.Second}
 
 // Hash returns the PHC-formatted argon2id hash of password with a random salt.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -62,9 +74,14 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return h.encode(salt, key), nil
+}
+
+// encode formats a derived key in the PHC string format.
+func (h *Hasher) encode(salt, key []byte) string {
 	p := h.params
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
 // Verify reports whether password matches encoded. Verifying against an empty encoded hash runs a
@@ -73,7 +90,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, error) {
 	if encoded == "" {
 		h.dummyOnce.Do(func() {
-			h.dummy, _ = h.Hash(context.Background(), "dummy password for timing")
+			// Computed once outside the slots: Hash could be refused when busy, and an empty
+			// dummy would make this call recurse forever.
+			salt := make([]byte, saltLen)
+			h.dummy = h.encode(salt, argon2.IDKey([]byte("dummy password"), salt, h.params.Time, h.params.MemoryKiB, h.params.Threads, keyLen))
 		})
 		_, err := h.Verify(ctx, h.dummy, password)
 		return false, err
@@ -90,13 +110,31 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, er
 }
 
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
-	select {
-	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
 	}
 	defer func() { <-h.slots }()
 	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen), nil
+}
+
+// acquire takes a hashing slot: at once if one is free, else after waiting in a bounded queue.
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if n := h.waiting.Add(1); h.maxWaiting >= 0 && n > h.maxWaiting {
+		h.waiting.Add(-1)
+		return ErrHasherBusy
+	}
+	defer h.waiting.Add(-1)
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 var errBadHash = errors.New("stored password hash is malformed")

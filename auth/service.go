@@ -26,6 +26,8 @@ type Service struct {
 	hasher  *Hasher
 	revoked *RevocationList
 	log     *slog.Logger
+	// throttle limits login and registration attempts (SetLimits); nil means no limits.
+	throttle *throttles
 
 	// verified remembers access tokens whose signature and claims were checked: a client sends
 	// the same token with every request until it expires, and an identical string needs no second
@@ -62,6 +64,9 @@ func (s *Service) Authenticate(raw string) (*Principal, error) {
 
 // Register creates a non-admin account.
 func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.User, error) {
+	if err := s.throttle.beginRegister(ctx); err != nil {
+		return nil, err
+	}
 	if _, err := store.NormalizeEmail(in.Email); err != nil {
 		return nil, err // before paying for a hash
 	}
@@ -82,7 +87,15 @@ func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.
 // Login checks credentials and starts a session with a fresh access token. Unknown email and wrong
 // password fail alike, after the same work; a blocked account is told so only once the password
 // has been proven.
-func (s *Service) Login(ctx context.Context, email, password string) (*model.AuthPayload, error) {
+func (s *Service) Login(ctx context.Context, email, password string) (_ *model.AuthPayload, err error) {
+	done, err := s.throttle.beginLogin(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		var busy *RateLimitError // the server, not the caller, was out of capacity
+		done(err == nil || errors.As(err, &busy))
+	}()
 	u, err := store.UserByEmail(ctx, s.db, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err

@@ -25,6 +25,22 @@ const (
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
+// Error codes of the abuse protections (see SECURITY.md). Document-shape limits are gqlgen's
+// GRAPHQL_VALIDATION_FAILED with an extensions.reason (package graph/limits).
+const (
+	// CodeTooManyRequests: a rate limit was reached; extensions.retryAfter is in whole seconds.
+	CodeTooManyRequests = "TOO_MANY_REQUESTS"
+	// CodeTimeout: the request ran out of its execution time (REQUEST_TIMEOUT).
+	CodeTimeout = "TIMEOUT"
+	// HTTP-level refusals, written by the transport before the GraphQL executor runs
+	// (app/httpspec.go): a request that is not a GraphQL-over-HTTP request at all.
+	CodeBadRequest           = "BAD_REQUEST"            // 400: e.g. a body that is not a JSON object
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"     // 405: e.g. a mutation over GET
+	CodeNotAcceptable        = "NOT_ACCEPTABLE"         // 406
+	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"      // 413: MAX_BODY_BYTES
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" // 415: Content-Type other than application/json (CSRF)
+)
+
 // ErrorPresenter returns gqlgen's error presenter: the one place where typed errors become
 // extensions.code (and extensions.reason for auth failures). Any error it does not know is logged
 // and masked, so that SQL, driver messages and internals never reach a client.
@@ -34,6 +50,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var (
 			authErr  *auth.Error
 			inputErr *model.InputError
+			limitErr *auth.RateLimitError
 		)
 		switch {
 		case errors.As(err, &authErr):
@@ -52,6 +69,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gqlErr, err.Error(), CodeNotFound)
 		case errors.Is(err, store.ErrConflict):
 			setCode(gqlErr, err.Error(), CodeConflict)
+		case errors.As(err, &limitErr):
+			setCode(gqlErr, limitErr.Message, CodeTooManyRequests)
+			gqlErr.Extensions["retryAfter"] = limitErr.RetryAfterSeconds()
+		case errors.Is(err, context.DeadlineExceeded):
+			setCode(gqlErr, "the request took too long and was stopped", CodeTimeout)
+		case gqlErr.Err == nil && gqlErr.Extensions["code"] == nil:
+			// A few of gqlgen's own request errors carry no code (e.g. "provided APQ hash does
+			// not match query"); every error a client sees has one.
+			setCode(gqlErr, gqlErr.Message, CodeBadRequest)
 		case gqlErr.Err == nil:
 			// gqlgen's own errors (parse, validation, coercion) are written for clients already.
 		default:

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Short fuzzing runs (about 10 s each) of the request decoding of the HTTP endpoint and of token
+# parsing. Their seed corpora also run as ordinary tests under `go test ./...`.
+# A failing input is saved under testdata/fuzz/<Target>/ in the package: commit it as a regression.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME="${FUZZTIME:-10s}"
+go test -run '^$' -fuzz '^FuzzGraphQLEndpoint$' -fuzztime "$FUZZTIME" ./app
+go test -run '^$' -fuzz '^FuzzTokensParse$' -fuzztime "$FUZZTIME" ./auth

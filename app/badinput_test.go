@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/shopql/shopql/app/apptest"
+)
+
+const (
+	hostileCreateCategory = `mutation($n: String!) { createCategory(name: $n) { id name } }`
+	hostileCreateProduct  = `mutation($n: String!, $in: ProductInput!) { createProduct(name: $n, input: $in) { name description price quantity } }`
+	catalogue             = `{ categories { name products { name description price quantity } } }`
+)
+
+// TestHostileNamesStoredVerbatim: names an attacker would use to break out of SQL or markup are
+// ordinary text, stored and returned exactly.
+func TestHostileNamesStoredVerbatim(t *testing.T) {
+	s := apptest.New(t)
+	user, _ := s.Client().User("ann@example.com")
+	names := []string{
+		`Robert'); DROP TABLE products;--`,
+		`' OR '1'='1`,
+		`" OR ""="`,
+		`\'; SELECT pg_sleep(10); --`,
+		`%_*?[]{}$1\x00-not-a-nul`,
+		`<script>alert(1)</script>`,
+		`🛒 Ünïcödé 商品 עברית`,
+		`$$ language plpgsql $$`,
+		`?`,
+	}
+	var cat struct{ CreateCategory struct{ ID, Name string } }
+	user.MustDo(hostileCreateCategory, map[string]any{"n": `Cat'"; --🙂`}, &cat)
+	if cat.CreateCategory.Name != `Cat'"; --🙂` {
+		t.Fatalf("category name changed: %q", cat.CreateCategory.Name)
+	}
+	for _, name := range names {
+		desc := "desc of " + name
+		user.MustDo(hostileCreateProduct, map[string]any{"n": name, "in": map[string]any{
+			"description": desc, "price": 1.5, "quantity": 2, "categoryId": cat.CreateCategory.ID}}, nil)
+		var got struct {
+			Product struct{ Name, Description string }
+		}
+		user.MustDo(`query($n: String!) { product(name: $n) { name description } }`, map[string]any{"n": name}, &got)
+		if got.Product.Name != name || got.Product.Description != desc {
+			t.Fatalf("stored %q / %q, read back %q / %q", name, desc, got.Product.Name, got.Product.Description)
+		}
+	}
+	var out struct{ Products struct{ TotalCount int } }
+	user.MustDo(`{ products { totalCount } }`, nil, &out)
+	if out.Products.TotalCount != len(names) {
+		t.Fatalf("%d products, want %d", out.Products.TotalCount, len(names))
+	}
+}
+
+// TestInvalidInputRefused sends values no field accepts and checks each is refused as bad input
+// (or by GraphQL validation) and leaves the data as it was.
+func TestInvalidInputRefused(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	user, _ := c.User("ann@example.com")
+	var cat struct{ CreateCategory struct{ ID string } }
+	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
+	good := map[string]any{"description": "a hammer", "price": 9.5, "quantity": 3, "categoryId": cat.CreateCategory.ID}
+	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
+	before := snapshot(t, user)
+
+	product := func(kv ...any) map[string]any {
+		in := with(good, kv...)
+		return map[string]any{"n": "Hammer 2", "in": in}
+	}
+	tests := []struct {
+		name  string
+		query string
+		vars  map[string]any
+	}{
+		{"NUL in a name", hostileCreateProduct, map[string]any{"n": "Ham\x00mer", "in": good}},
+		{"NUL in a description", hostileCreateProduct, product("description", "a\x00b")},
+		{"NUL in a lookup", `query($n: String!) { product(name: $n) { name } }`, map[string]any{"n": "\x00"}},
+		{"NUL written in the document", `{ product(name: "\u0000") { name } }`, nil},
+		{"NUL in a category lookup", `{ category(name: "a\u0000") { name } }`, nil},
+		{"NUL in a login", `mutation { login(email: "ann@example.com\u0000", password: "x") { accessToken } }`, nil},
+		{"negative price", hostileCreateProduct, product("price", -1)},
+		{"negative quantity", hostileCreateProduct, product("quantity", -0.01)},
+		{"huge price", hostileCreateProduct, product("price", 1e300)},
+		{"price too large for a float", hostileCreateProduct, product("price", json.Number("1e400"))},
+		{"price as a string", hostileCreateProduct, product("price", "NaN")},
+		{"price Infinity string", hostileCreateProduct, product("price", "Infinity")},
+		{"quantity as a boolean", hostileCreateProduct, product("quantity", true)},
+		{"category ID not a number", hostileCreateProduct, product("categoryId", "1 OR 1=1")},
+		{"category ID negative", hostileCreateProduct, product("categoryId", "-1")},
+		{"category ID absent", hostileCreateProduct, product("categoryId", "999999")},
+		{"blank name", hostileCreateProduct, map[string]any{"n": "   ", "in": good}},
+		{"name too long", hostileCreateProduct, map[string]any{"n": string(make([]byte, 100000)), "in": good}},
+		{"page size negative", `{ products(first: -1) { names } }`, nil},
+		{"page size a float", `{ products(first: 1.5) { names } }`, nil},
+		{"cursor forged", `{ products(after: "' OR 1=1 --") { names } }`, nil},
+		{"email not an address", `mutation { register(input: {email: "x'--@", username: "x", password: "password-1"}) { id } }`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := user.Do(tt.query, tt.vars)
+			switch r.Code() {
+			case "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
+			default:
+				t.Fatalf("want bad input, got %s", r)
+			}
+		})
+	}
+	if after := snapshot(t, user); after != before {
+		t.Fatalf("data changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestInvalidUTF8InGetQuery: raw bytes that are not UTF-8 can only arrive through a GET query
+// string (JSON decoding replaces them); they are refused as well.
+func TestInvalidUTF8InGetQuery(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	q := url.QueryEscape(`{ product(name: "` + "\xff\xfe" + `") { name } }`)
+	r := sendChecked(t, mustRequest(t, http.MethodGet, c.URL+"?query="+q, ""))
+	if r.status >= 500 || len(r.body.Errors) == 0 {
+		t.Fatalf("got %d %s", r.status, r.body.String())
+	}
+}
+
+func snapshot(t *testing.T, c *apptest.Client) string {
+	t.Helper()
+	r := c.Do(catalogue, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("snapshot: %s", r)
+	}
+	return string(r.Data)
+}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/shopql/shopql/auth"
+)
+
+// guardGraphQL bounds the request body to maxBody bytes (the transport answers 413 when it is
+// exceeded, see httpspec.go) and records the client's address for the login and registration
+// throttles. Content-Type (CSRF) and method checks are the transport's.
+func guardGraphQL(maxBody int64, trusted []netip.Prefix, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if maxBody > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		ctx := auth.WithClientAddress(r.Context(), clientAddress(r, trusted))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// clientAddress is the address throttles count a request against: the TCP peer, or, when the peer
+// is one of the trusted proxies, the right-most X-Forwarded-For address that is not a trusted proxy
+// (left of it, anything may be forged by the client). IPv6 clients are counted by /64, the
+// smallest network a subscriber usually gets, so that one cannot escape a limit by changing the
+// low bits of its address.
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	peer := parseAddr(r.RemoteAddr)
+	if !peer.IsValid() {
+		return r.RemoteAddr
+	}
+	addr := peer
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop := parseAddr(strings.TrimSpace(hops[i]))
+			if !hop.IsValid() {
+				break // a trusted proxy would not have written this: stop at the last good hop
+			}
+			addr = hop
+			if !isTrusted(hop, trusted) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// parseAddr reads "ip", "ip:port" or "[ipv6]:port", unmapping IPv4-in-IPv6.
+func parseAddr(s string) netip.Addr {
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap().WithZone("")
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

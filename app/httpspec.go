@@ -1,0 +1,390 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopql/shopql/graph"
+)
+
+// This file serves GraphQL over HTTP as the GraphQL-over-HTTP specification
+// (https://graphql.github.io/graphql-over-http/draft/) describes it. gqlgen's own GET and POST
+// transports get most of it right but answer request errors with 422 under application/json
+// (the spec wants 200), send "data": null on request errors (the spec wants no data entry),
+// refuse mutations over GET with 406 (the spec wants 405) and never answer 406 or 415.
+
+// The response media types, as negotiated from the Accept header.
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// graphQLAllow lists the methods /graphql answers, for 405 responses and OPTIONS.
+const graphQLAllow = "GET, POST, OPTIONS"
+
+// httpTransport is gqlgen's transport for GET and POST requests.
+type httpTransport struct{}
+
+var _ graphql.Transport = httpTransport{}
+
+// Supports implements graphql.Transport.
+func (httpTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodPost
+}
+
+// Do implements graphql.Transport: it negotiates the response media type, reads the request
+// parameters, and executes the operation.
+func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	media, ok := negotiate(r.Header.Values("Accept"))
+	if !ok {
+		// The client accepts neither media type we can produce, so nothing it understands can be sent;
+		// the body is for humans reading the exchange.
+		writeRequestError(w, mediaJSON, http.StatusNotAcceptable,
+			"the Accept header must allow application/graphql-response+json or application/json")
+		return
+	}
+	start := graphql.Now()
+	params, status, err := readParams(r)
+	if err != nil {
+		writeRequestError(w, media, status, err.Error())
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	ctx := r.Context()
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		// The request failed before execution: the response has errors and, by the GraphQL
+		// specification, no data entry.
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		writeResponse(w, media, requestErrorStatus(media, errs), resp, false)
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// Only queries are safe; a mutation must not run because a link was followed.
+		w.Header().Set("Allow", "POST")
+		writeRequestError(w, media, http.StatusMethodNotAllowed, "only queries can be sent with GET; send mutations with POST")
+		return
+	}
+	if usesDefer(opCtx.Doc) {
+		// gqlgen would send the first part and silently drop the deferred ones (with null in
+		// non-null fields); refusing is better than wrong data.
+		errs := gqlerror.List{deferUnsupported}
+		writeResponse(w, media, requestErrorStatus(media, errs), &graphql.Response{Errors: errs}, false)
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	writeResponse(w, media, http.StatusOK, responses(ctx), true)
+}
+
+// deferUnsupported is the error for documents using @defer, which gqlgen's schema declares but
+// which needs incremental delivery (multipart/mixed responses) this server does not offer.
+var deferUnsupported = &gqlerror.Error{
+	Message:    "@defer is not supported by this server: remove it to get the whole result at once",
+	Extensions: map[string]any{"code": errcode.ValidationFailed},
+}
+
+// usesDefer reports whether any operation or fragment of doc has a @defer directive.
+func usesDefer(doc *ast.QueryDocument) bool {
+	var walk func(ast.SelectionSet) bool
+	walk = func(set ast.SelectionSet) bool {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if walk(sel.SelectionSet) {
+					return true
+				}
+			case *ast.InlineFragment:
+				if sel.Directives.ForName("defer") != nil || walk(sel.SelectionSet) {
+					return true
+				}
+			case *ast.FragmentSpread:
+				if sel.Directives.ForName("defer") != nil {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, op := range doc.Operations {
+		if walk(op.SelectionSet) {
+			return true
+		}
+	}
+	for _, f := range doc.Fragments {
+		if walk(f.SelectionSet) {
+			return true
+		}
+	}
+	return false
+}
+
+// negotiate picks the response media type from the Accept header values: the first one listed
+// with a non-zero quality that we can produce. No header, like */* and application/*, means
+// application/json, which every client understands (the spec's advice until its watershed).
+func negotiate(accept []string) (string, bool) {
+	if len(accept) == 0 {
+		return mediaJSON, true
+	}
+	for _, value := range accept {
+		for part := range strings.SplitSeq(value, ",") {
+			mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || !acceptable(params) {
+				continue
+			}
+			switch mediaType {
+			case mediaGraphQLResponse:
+				return mediaGraphQLResponse, true
+			case mediaJSON, "application/*", "*/*":
+				return mediaJSON, true
+			}
+		}
+	}
+	return "", false
+}
+
+// acceptable reports whether an Accept entry's quality, if given, is above zero ("q=0" means
+// "not this one").
+func acceptable(params map[string]string) bool {
+	q, ok := params["q"]
+	if !ok {
+		return true
+	}
+	v, err := strconv.ParseFloat(q, 64)
+	return err == nil && v > 0
+}
+
+// rawParams are the GraphQL-over-HTTP request parameters before their types are checked.
+type rawParams struct {
+	Query         json.RawMessage `json:"query"`
+	OperationName json.RawMessage `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+// readParams reads the request parameters from the URL query (GET) or the JSON body (POST). An
+// error comes with the HTTP status to answer: the request is not a well-formed GraphQL-over-HTTP
+// request, so no GraphQL processing happens.
+func readParams(r *http.Request) (*graphql.RawParams, int, error) {
+	var raw rawParams
+	if r.Method == http.MethodGet {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, http.StatusBadRequest, errors.New("malformed URL query")
+		}
+		raw = rawParams{
+			Query:         jsonString(q, "query"),
+			OperationName: jsonString(q, "operationName"),
+			Variables:     jsonText(q, "variables"),
+			Extensions:    jsonText(q, "extensions"),
+		}
+	} else {
+		if status, err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+			return nil, status, err
+		}
+		// The body is bounded by MAX_BODY_BYTES (guardGraphQL); past it, reading fails with
+		// *http.MaxBytesError.
+		body, err := io.ReadAll(r.Body)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
+		case err != nil:
+			return nil, http.StatusBadRequest, errors.New("could not read the request body")
+		}
+		if err := decodeJSON(body, &raw); err != nil {
+			return nil, http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + err.Error())
+		}
+	}
+	return checkParams(raw)
+}
+
+// checkContentType accepts application/json in UTF-8, the only request encoding the spec requires.
+func checkContentType(contentType string) (int, error) {
+	if contentType == "" {
+		return http.StatusUnsupportedMediaType, errors.New("send the request body as Content-Type: application/json")
+	}
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != mediaJSON {
+		return http.StatusUnsupportedMediaType, errors.New("unsupported Content-Type: send application/json")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return http.StatusUnsupportedMediaType, errors.New("unsupported charset: send UTF-8")
+	}
+	return 0, nil
+}
+
+// checkParams checks the parameters' JSON types: query and operationName strings, variables and
+// extensions objects, each possibly absent or null. A query is required unless the extensions
+// carry an automatic persisted query hash, which stands for it.
+func checkParams(raw rawParams) (*graphql.RawParams, int, error) {
+	var p graphql.RawParams
+	fields := []struct {
+		name string
+		raw  json.RawMessage
+		dst  any
+	}{
+		{"query", raw.Query, &p.Query},
+		{"operationName", raw.OperationName, &p.OperationName},
+		{"variables", raw.Variables, &p.Variables},
+		{"extensions", raw.Extensions, &p.Extensions},
+	}
+	for _, f := range fields {
+		if len(f.raw) == 0 || string(f.raw) == "null" {
+			continue
+		}
+		if err := decodeJSON(f.raw, f.dst); err != nil {
+			kind := "a string"
+			if f.name == "variables" || f.name == "extensions" {
+				kind = "an object"
+			}
+			return nil, http.StatusBadRequest, errors.New("the " + f.name + " parameter must be " + kind)
+		}
+	}
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return nil, http.StatusBadRequest, errors.New("the query parameter is missing")
+	}
+	return &p, 0, nil
+}
+
+// jsonString returns the URL parameter name as a JSON string, or nil when absent.
+func jsonString(q url.Values, name string) json.RawMessage {
+	if !q.Has(name) {
+		return nil
+	}
+	b, _ := json.Marshal(q.Get(name)) // a string always marshals
+	return b
+}
+
+// jsonText returns the URL parameter name, which holds JSON text, or nil when absent or empty.
+func jsonText(q url.Values, name string) json.RawMessage {
+	if v := q.Get(name); v != "" {
+		return json.RawMessage(v)
+	}
+	return nil
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers exact as gqlgen expects.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// requestErrorStatus is the status of a response to a request that failed before execution.
+// Under application/json it is 200 (clients of that media type read errors from the body, and
+// proxies must not mistake a bad query for a broken server); under
+// application/graphql-response+json it is 400 for parse and validation failures. Errors of other
+// kinds, such as PERSISTED_QUERY_NOT_FOUND, are part of a protocol the client drives and stay 200.
+func requestErrorStatus(media string, errs gqlerror.List) int {
+	if media == mediaGraphQLResponse && errcode.GetErrorKind(errs) == errcode.KindProtocol {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// writeRequestError answers a request that could not be processed as GraphQL, with a GraphQL
+// response holding one error so that clients can show it like any other.
+func writeRequestError(w http.ResponseWriter, media string, status int, message string) {
+	err := &gqlerror.Error{Message: message, Extensions: map[string]any{"code": requestErrorCode(status)}}
+	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{err}}, false)
+}
+
+// requestErrorCode is the extensions.code of a request refused by its HTTP status, so that every
+// error a client sees has a code.
+func requestErrorCode(status int) string {
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return graph.CodeMethodNotAllowed
+	case http.StatusNotAcceptable:
+		return graph.CodeNotAcceptable
+	case http.StatusRequestEntityTooLarge:
+		return graph.CodePayloadTooLarge
+	case http.StatusUnsupportedMediaType:
+		return graph.CodeUnsupportedMediaType
+	default:
+		return graph.CodeBadRequest
+	}
+}
+
+// writeResponse writes resp in media with status. withData tells whether the data entry belongs
+// in it: only once execution has started, even if it then yields null.
+func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withData bool) {
+	var body []byte
+	var err error
+	switch {
+	case withData && plainData(resp):
+		// The common case, and every cached one: the executor's data is JSON already, so wrap it
+		// rather than have encoding/json scan and re-compact all of it again.
+		data := resp.Data
+		if len(data) == 0 {
+			data = json.RawMessage("null")
+		}
+		body = make([]byte, 0, len(data)+len(`{"data":}`))
+		body = append(append(append(body, `{"data":`...), data...), '}')
+	case withData:
+		body, err = json.Marshal(resp)
+	default:
+		body, err = json.Marshal(struct {
+			Errors     gqlerror.List  `json:"errors"`
+			Extensions map[string]any `json:"extensions,omitempty"`
+		}{resp.Errors, resp.Extensions})
+	}
+	if err != nil {
+		// Only a resolver returning something JSON cannot encode gets here: a bug, reported as one.
+		panic(err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", media+"; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// plainData reports whether resp is nothing but data.
+func plainData(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" && len(resp.Path) == 0 && resp.HasNext == nil
+}
+
+// otherMethods is the last transport: it takes every request the others did not, which on
+// /graphql can only be one with a method other than GET and POST. OPTIONS lists the methods
+// (a CORS preflight never gets here: the CORS middleware answers it); anything else is 405.
+type otherMethods struct{}
+
+var _ graphql.Transport = otherMethods{}
+
+// Supports implements graphql.Transport.
+func (otherMethods) Supports(*http.Request) bool { return true }
+
+// Do implements graphql.Transport.
+func (otherMethods) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	w.Header().Set("Allow", graphQLAllow)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	media, ok := negotiate(r.Header.Values("Accept"))
+	if !ok {
+		media = mediaJSON
+	}
+	writeRequestError(w, media, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on this endpoint; use "+graphQLAllow)
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/graph/limits"
+)
+
+// graphQLLimits is the document-shape limits extension configured from c. login, register and
+// refreshToken may appear once per operation: with aliases one request could otherwise carry
+// hundreds of password guesses, all hashed at once before any throttle could answer.
+func (c *Config) graphQLLimits() *limits.Extension {
+	return limits.New(limits.Config{
+		MaxDocumentBytes: c.GraphQLMaxDocumentBytes,
+		MaxDepth:         c.GraphQLMaxDepth,
+		MaxAliases:       c.GraphQLMaxAliases,
+		MaxDirectives:    c.GraphQLMaxDirectives,
+		MaxComplexity:    c.GraphQLMaxComplexity,
+		OncePerOperation: []string{"login", "register", "refreshToken"},
+	})
+}
+
+// bruteForceLimits are the login and registration throttles configured from c.
+func (c *Config) bruteForceLimits() auth.Limits {
+	return auth.Limits{
+		LoginPerAccount:    c.LoginLimitPerAccount,
+		LoginPerAddress:    c.LoginLimitPerAddress,
+		RegisterPerAddress: c.RegisterLimitPerAddress,
+	}
+}
+
+// withTimeout bounds the execution of each GraphQL operation by REQUEST_TIMEOUT. It is a response
+// middleware, inside gqlgen's executor, rather than an HTTP one: an HTTP deadline would make gqlgen
+// answer a late request with an empty body instead of an error. Resolvers see the deadline through
+// their context; the database calls then fail with context.DeadlineExceeded, which the error
+// presenter reports as TIMEOUT.
+func (c *Config) withTimeout() graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if c.RequestTimeout <= 0 {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithTimeout(ctx, c.RequestTimeout)
+		defer cancel()
+		return next(ctx)
+	}
+}
+
+// limitProblems validates the settings of this file.
+func (c *Config) limitProblems() []string {
+	var problems []string
+	for _, v := range []struct {
+		name string
+		n    int
+	}{
+		{"GRAPHQL_MAX_DEPTH", c.GraphQLMaxDepth}, {"GRAPHQL_MAX_ALIASES", c.GraphQLMaxAliases},
+		{"GRAPHQL_MAX_DIRECTIVES", c.GraphQLMaxDirectives}, {"GRAPHQL_MAX_TOKENS", c.GraphQLMaxTokens},
+		{"GRAPHQL_MAX_DOCUMENT_BYTES", c.GraphQLMaxDocumentBytes}, {"GRAPHQL_MAX_COMPLEXITY", c.GraphQLMaxComplexity},
+		{"MAX_BODY_BYTES", c.MaxBodyBytes},
+	} {
+		if v.n < 0 {
+			problems = append(problems, v.name+" must not be negative (0 disables it)")
+		}
+	}
+	if c.RequestTimeout < 0 {
+		problems = append(problems, "REQUEST_TIMEOUT must not be negative (0 disables it)")
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		problems = append(problems, "TRUSTED_PROXIES: "+err.Error())
+	}
+	return problems
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("not an address or CIDR: %q", part)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("not an address or CIDR: %q", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// rateVar binds a rate such as "10/15m" (auth.ParseRate).
+func rateVar(p *auth.Rate, def string) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, usage, env string) error {
+		if env != "" {
+			def = env
+		}
+		r, err := auth.ParseRate(def)
+		if err != nil {
+			return err
+		}
+		*p = r
+		fs.Func(name, usage+" (default "+def+")", func(s string) (err error) {
+			*p, err = auth.ParseRate(s)
+			return err
+		})
+		return nil
+	}
+}
