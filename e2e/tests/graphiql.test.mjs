@@ -1,0 +1,120 @@
+// GraphiQL served by the server itself, driven in headless Chromium (Debian's chromium package):
+// the page loads with nothing fetched from elsewhere, a query typed into the editor runs and its
+// data shows in the result pane, the Authorization header can be set, and error codes are shown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
+import { ADMIN_EMAIL, adminLogin, seedCatalogue, startServer } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url);
+
+/** Replaces the content of the CodeMirror editor inside selector by typing text into it. */
+async function typeInto(page, selector, text) {
+  const editor = page.locator(`${selector} .CodeMirror`).filter({ visible: true }).first();
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  // insertText types the text as one input event: CodeMirror's bracket auto-closing, which would
+  // double every typed "}", does not fire for it.
+  await page.keyboard.insertText(text);
+  const value = await editor.evaluate((el) => el.CodeMirror.getValue());
+  assert.equal(value, text, `editor ${selector} holds what was typed`);
+}
+
+/**
+ * Waits until GraphiQL has parsed the edited query: its tab then bears the operation's name.
+ * Running earlier would send the previous operation's name with the new text.
+ */
+async function waitForOperation(page, name) {
+  await page.locator('.graphiql-tab-active').getByText(name, { exact: true }).waitFor({ timeout: 15000 });
+}
+
+/** Runs the query in the editor (Ctrl-Enter there) and waits until the result pane contains expected. */
+async function runAndExpect(page, expected) {
+  await page.locator('.graphiql-query-editor .CodeMirror').click();
+  await page.keyboard.press('Control+Enter');
+  const result = page.locator('.result-window');
+  await result.getByText(expected, { exact: false }).first().waitFor({ timeout: 15000 });
+  return result.evaluate((el) => el.querySelector('.CodeMirror').CodeMirror.getValue());
+}
+
+test('GraphiQL in headless Chromium', async (t) => {
+  // An instance of its own, with the default access-token lifetime: the shared one's 2 s would
+  // expire while the browser works.
+  const server = await startServer({ ACCESS_TOKEN_TTL: '15m' });
+  t.after(server.stop);
+  const BASE = server.url;
+  const { names } = await seedCatalogue(3, `${BASE}/graphql`);
+  const { accessToken } = await adminLogin(`${BASE}/graphql`);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    const foreign = [];
+    const pageErrors = [];
+    page.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith(`${BASE}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // DEBUG_GRAPHIQL=1 prints what the page sent and logged, to diagnose a failure.
+    const sent = [];
+    page.on('request', (req) => { if (req.url().endsWith('/graphql')) sent.push((req.postData() ?? '').slice(0, 80)); });
+    page.on('console', (m) => sent.push(`console ${m.type()}: ${m.text()}`));
+    t.after(() => { if (process.env.DEBUG_GRAPHIQL) console.log(sent.join('\n')); });
+
+    // GraphiQL loads the schema by introspection first; a run before that may be dropped.
+    const schemaLoaded = page.waitForResponse((r) => r.url() === `${BASE}/graphql` && /IntrospectionQuery/.test(r.request().postData() ?? ''));
+    const res = await page.goto(`${BASE}/`);
+    assert.equal(res.status(), 200);
+    assert.equal((await schemaLoaded).status(), 200);
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: 15000 });
+    const opening = await page.locator('.graphiql-query-editor .CodeMirror').evaluate((el) => el.CodeMirror.getValue());
+    assert.match(opening, /query Catalog/, 'opens with an example operation');
+
+    // Anonymous: the catalogue gives names only.
+    await typeInto(page, '.graphiql-query-editor', 'query Names { products(first: 50) { detailed names message } }');
+    await waitForOperation(page, 'Names');
+    const anon = JSON.parse(await runAndExpect(page, '"detailed"'));
+    assert.equal(anon.data.products.detailed, false);
+    assert.ok(names.every((n) => anon.data.products.names.includes(n)));
+
+    // An @auth field without a token: the result shows our error code and reason.
+    await typeInto(page, '.graphiql-query-editor', 'query Me { me { email isAdmin } }');
+    await waitForOperation(page, 'Me');
+    const denied = JSON.parse(await runAndExpect(page, 'TOKEN_MISSING'));
+    assert.equal(denied.errors[0].extensions.code, 'UNAUTHENTICATED');
+
+    // With the Authorization header set in the headers editor: the account, then full details.
+    // The headers editor is open at start (the page asks for it), below the query editor.
+    await typeInto(page, '.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${accessToken}` }));
+    const me = JSON.parse(await runAndExpect(page, ADMIN_EMAIL));
+    assert.equal(me.data.me.isAdmin, true);
+
+    await typeInto(page, '.graphiql-query-editor', 'query Catalog {\n  products(first: 3) {\n    detailed\n    totalCount\n    items { name price quantity category { name } }\n  }\n}');
+    await waitForOperation(page, 'Catalog');
+    const detailed = JSON.parse(await runAndExpect(page, '"items"'));
+    assert.equal(detailed.data.products.detailed, true);
+    assert.equal(detailed.data.products.items.length, 3);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('graphiql.png', ARTIFACTS).pathname, fullPage: true });
+
+    assert.deepEqual(foreign, [], 'GraphiQL fetched nothing from other origins');
+    assert.deepEqual(pageErrors, [], 'no JavaScript errors');
+  } catch (err) {
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('graphiql-failure.png', ARTIFACTS).pathname, fullPage: true }).catch(() => {});
+    throw err;
+  } finally {
+    await browser.close();
+  }
+});
