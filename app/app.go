@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"sync"
 	"time"
 
@@ -33,6 +32,7 @@ type App struct {
 	Auth    *auth.Service
 	tokens  *auth.Tokens
 	catalog *store.Catalog
+	hasher  *auth.Hasher
 	cache   *graph.CatalogueCache // nil when disabled
 	metrics *metrics              // nil when METRICS is off
 	handler http.Handler
@@ -80,22 +80,17 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	if err != nil {
 		return nil, err
 	}
-	concurrency := cfg.PasswordHashConcurrency
-	if concurrency <= 0 {
-		// Half the CPUs: a login flood leaves the other half to the rest of the API.
-		concurrency = max(1, runtime.GOMAXPROCS(0)/2)
-	}
-	hasher := auth.NewHasher(auth.Argon2Params{
-		MemoryKiB: uint32(cfg.PasswordHashMemoryKiB), Time: uint32(cfg.PasswordHashIterations), Threads: 1,
-	}, concurrency)
-	hasher.SetMaxWaiting(cfg.PasswordHashQueue)
-	svc := auth.NewService(db, tokens, hasher, log)
-	svc.SetLimits(cfg.bruteForceLimits())
 	catalog, err := store.NewCatalog(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog}
+	hasher := auth.NewHasher(auth.Argon2Params{
+		MemoryKiB: uint32(cfg.PasswordHashMemoryKiB), Time: uint32(cfg.PasswordHashIterations), Threads: 1,
+	}, cfg.PasswordHashConcurrency)
+	hasher.SetMaxWaiting(cfg.PasswordHashQueue)
+	svc := auth.NewService(db, tokens, hasher, log)
+	svc.SetLimits(cfg.bruteForceLimits())
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
@@ -108,6 +103,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 		cancel()
 		a.wg.Wait()
 		catalog.Close()
+		hasher.Close()
 		return nil, err
 	}
 
@@ -218,6 +214,7 @@ func (a *App) Close() error {
 	a.stop()
 	a.wg.Wait()
 	a.catalog.Close()
+	a.hasher.Close()
 	return a.DB.Close()
 }
 

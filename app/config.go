@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,10 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.PasswordHashConcurrency <= 0 {
+		// Half the CPUs: a login flood leaves the other half to the rest of the API.
+		c.PasswordHashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return c, c.validate()
 }

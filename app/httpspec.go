@@ -331,16 +331,21 @@ func requestErrorCode(status int) string {
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withData bool) {
 	var body []byte
 	var err error
-	switch {
-	case withData && plainData(resp):
-		// The common case, and every cached one: the executor's data is JSON already, so wrap it
-		// rather than have encoding/json scan and re-compact all of it again.
+	if withData && plainData(resp) {
+		// The common case, and every cached one: the executor's data is JSON already, so write it
+		// as it is rather than have encoding/json scan, re-compact and copy all of it again.
 		data := resp.Data
 		if len(data) == 0 {
 			data = json.RawMessage("null")
 		}
-		body = make([]byte, 0, len(data)+len(`{"data":}`))
-		body = append(append(append(body, `{"data":`...), data...), '}')
+		setResponseHeaders(w, media)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"data":`)
+		_, _ = w.Write(data)
+		_, _ = io.WriteString(w, "}")
+		return
+	}
+	switch {
 	case withData:
 		body, err = json.Marshal(resp)
 	default:
@@ -353,11 +358,15 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 		// Only a resolver returning something JSON cannot encode gets here: a bug, reported as one.
 		panic(err)
 	}
+	setResponseHeaders(w, media)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func setResponseHeaders(w http.ResponseWriter, media string) {
 	h := w.Header()
 	h.Set("Content-Type", media+"; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // plainData reports whether resp is nothing but data.

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,12 +42,19 @@ const (
 )
 
 // Hasher hashes and verifies passwords with argon2id. At most `concurrency` hashes run at once, so a
-// flood of logins costs at most concurrency × memory (19 MiB each with the OWASP parameters) and
-// cannot starve other requests of CPU. At most maxWaiting more wait for a turn (SetMaxWaiting); the
-// rest are refused at once with a RateLimitError, so a flood cannot pile up goroutines either.
+// flood of logins costs at most concurrency × memory (19 MiB each with the OWASP parameters). At
+// most maxWaiting more wait for a turn (SetMaxWaiting); the rest are refused at once with a
+// RateLimitError, so a flood cannot pile up goroutines either.
+//
+// The hashes run on `concurrency` worker goroutines, each locked to an OS thread of the lowest
+// scheduling priority (on Linux): when requests and hashes compete for the CPUs, the kernel serves
+// the requests first, so that a login flood slows logins, not the rest of the API. (The server gives
+// the Go runtime one more P per worker, see server.go, so that a hash never holds a P that other
+// goroutines are queued on.)
 type Hasher struct {
 	params     Argon2Params
 	slots      chan struct{}
+	jobs       chan hashJob
 	waiting    atomic.Int64
 	maxWaiting int64 // negative: no bound
 
@@ -53,9 +62,42 @@ type Hasher struct {
 	dummy     string
 }
 
-// NewHasher returns a Hasher running at most concurrency hashes at a time (at least 1).
+type hashJob struct {
+	password string
+	salt     []byte
+	params   Argon2Params
+	key      chan<- []byte
+}
+
+// NewHasher returns a Hasher running at most concurrency hashes at a time (at least 1). Close stops
+// its workers.
 func NewHasher(params Argon2Params, concurrency int) *Hasher {
-	return &Hasher{params: params, slots: make(chan struct{}, max(concurrency, 1)), maxWaiting: -1}
+	concurrency = max(concurrency, 1)
+	h := &Hasher{params: params, slots: make(chan struct{}, concurrency), jobs: make(chan hashJob), maxWaiting: -1}
+	for range concurrency {
+		go h.work()
+	}
+	return h
+}
+
+// Close stops the workers; hashing afterwards panics.
+func (h *Hasher) Close() { close(h.jobs) }
+
+// work runs hash jobs on a thread of its own. The goroutine never unlocks the thread, so when it
+// returns the runtime discards the thread, lowered priority and all.
+func (h *Hasher) work() {
+	runtime.LockOSThread()
+	lowerThreadPriority()
+	for job := range h.jobs {
+		p := job.params
+		job.key <- argon2.IDKey([]byte(job.password), job.salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+		if len(h.slots) <= 1 && h.waiting.Load() == 0 { // only this job's own slot is taken
+			// No login is waiting: give the hash's memory (19 MiB) back to the system now, rather
+			// than let it sit in the heap, and inflate the next GC goal, until garbage collection
+			// gets round to it. Under a flood of logins this is skipped: the memory is reused.
+			debug.FreeOSMemory()
+		}
+	}
 }
 
 // SetMaxWaiting bounds the hashes waiting for a turn; n < 0 removes the bound. Call it before use.
@@ -114,7 +156,9 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 		return nil, err
 	}
 	defer func() { <-h.slots }()
-	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen), nil
+	key := make(chan []byte, 1)
+	h.jobs <- hashJob{password: password, salt: salt, params: p, key: key} // a slot holder always finds a free worker
+	return <-key, nil
 }
 
 // acquire takes a hashing slot: at once if one is free, else after waiting in a bounded queue.
