@@ -12,13 +12,7 @@ import (
 // BenchmarkCatalogueAuthenticated: compare the two in one run.
 func BenchmarkCatalogueBaseline(b *testing.B) {
 	s, token := benchShop(b)
-	h := baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			serve(b, h, catalogueQuery, token)
-		}
-	})
+	serveParallel(b, baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth), catalogueQuery, token)
 }
 
 // TestBaselineMatchesServer keeps the comparison honest: both answer the same JSON.

@@ -49,27 +49,24 @@ func record(b testing.TB, h http.Handler, body, token string) []byte {
 	return rec.Body.Bytes()
 }
 
-func BenchmarkCatalogueAuthenticated(b *testing.B) {
-	s, token := benchShop(b)
-	h := s.App.Handler()
+// serveParallel runs one request over and over on every P, reporting allocations.
+func serveParallel(b *testing.B, h http.Handler, body, token string) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			serve(b, h, catalogueQuery, token)
+			serve(b, h, body, token)
 		}
 	})
 }
 
+func BenchmarkCatalogueAuthenticated(b *testing.B) {
+	s, token := benchShop(b)
+	serveParallel(b, s.App.Handler(), catalogueQuery, token)
+}
+
 func BenchmarkCatalogueAnonymous(b *testing.B) {
 	s, _ := benchShop(b)
-	h := s.App.Handler()
-	body := `{"query":"{ products(first: 50) { names totalCount pageInfo { endCursor hasNextPage } } }"}`
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			serve(b, h, body, "")
-		}
-	})
+	serveParallel(b, s.App.Handler(), `{"query":"{ products(first: 50) { names totalCount pageInfo { endCursor hasNextPage } } }"}`, "")
 }
 
 // BenchmarkAuthenticate is the token check alone (parse, verify, revocation lookup), to compare
@@ -103,13 +100,7 @@ func BenchmarkLogin(b *testing.B) {
 // cache off: every request executes the query against the database.
 func BenchmarkCatalogueAuthenticatedUncached(b *testing.B) {
 	s, token := benchShop(b, func(c *app.Config) { c.ResponseCacheTTL = 0 })
-	h := s.App.Handler()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			serve(b, h, catalogueQuery, token)
-		}
-	})
+	serveParallel(b, s.App.Handler(), catalogueQuery, token)
 }
 
 // BenchmarkCataloguePage compares page 1 with the last page of 200,000 products (page 4,000), through

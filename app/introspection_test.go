@@ -13,55 +13,16 @@ import (
 	"github.com/shopql/shopql/app/apptest"
 )
 
-// introspectionQuery is graphql-js's getIntrospectionQuery with every option on: what GraphiQL,
-// codegen and schema-diff tools send.
-const introspectionQuery = `
-query IntrospectionQuery {
-  __schema {
-    description
-    queryType { name }
-    mutationType { name }
-    subscriptionType { name }
-    types { ...FullType }
-    directives {
-      name
-      description
-      isRepeatable
-      locations
-      args(includeDeprecated: true) { ...InputValue }
-    }
-  }
+// introspectionQuery is graphql-js's getIntrospectionQuery with every option on, as GraphiQL, codegen
+// and schema-diff tools send it (kept in testdata/introspection.graphql).
+func introspectionQuery(t *testing.T) string {
+	t.Helper()
+	q, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(q)
 }
-fragment FullType on __Type {
-  kind
-  name
-  description
-  specifiedByURL
-  fields(includeDeprecated: true) {
-    name
-    description
-    args(includeDeprecated: true) { ...InputValue }
-    type { ...TypeRef }
-    isDeprecated
-    deprecationReason
-  }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue {
-  name
-  description
-  type { ...TypeRef }
-  defaultValue
-  isDeprecated
-  deprecationReason
-}
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}`
 
 type introType struct {
 	Kind, Name    string
@@ -136,7 +97,7 @@ func builtIn(name string) bool {
 func TestIntrospectionMatchesSchemaFile(t *testing.T) {
 	s := apptest.New(t)
 	var got introspection
-	s.Client().MustDo(introspectionQuery, nil, &got)
+	s.Client().MustDo(introspectionQuery(t), nil, &got)
 
 	src, err := os.ReadFile("../schema.graphqls")
 	if err != nil {

@@ -3,7 +3,6 @@ package app_test
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -130,15 +129,12 @@ func TestComplexityDefault(t *testing.T) {
 // TestIntrospectionQueryPassesLimits: the query GraphiQL and other tools send (graphql-js
 // getIntrospectionQuery with every option) is deeper than the depth limit, and must still work.
 func TestIntrospectionQueryPassesLimits(t *testing.T) {
-	q, err := os.ReadFile("testdata/introspection.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := introspectionQuery(t)
 	s := apptest.New(t)
 	var out struct {
 		Schema struct{ Types []struct{ Name string } } `json:"__schema"`
 	}
-	s.Client().MustDo(string(q), nil, &out)
+	s.Client().MustDo(q, nil, &out)
 	if len(out.Schema.Types) < 10 {
 		t.Fatalf("introspection returned %d types", len(out.Schema.Types))
 	}
