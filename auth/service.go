@@ -115,13 +115,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ *model.A
 		return nil, ErrUserBlocked
 	}
 
-	now := time.Now().UTC()
-	sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: now}
-	access, err := s.tokens.Issue(AccessToken, u.ID, sess.ID, true, u.IsAdmin)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := s.tokens.Issue(RefreshToken, u.ID, sess.ID, false, false)
+	sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: time.Now().UTC()}
+	access, refresh, err := s.issuePair(u, sess.ID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +124,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ *model.A
 	if err := store.CreateSession(ctx, s.db, sess); err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}, nil
+	return authPayload(u, access, refresh), nil
 }
 
 // Refresh exchanges a refresh token for a non-fresh access token and a new refresh token. The old
@@ -148,11 +143,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, 
 	} else if err != nil {
 		return nil, err
 	}
-	access, err := s.tokens.Issue(AccessToken, u.ID, c.SessionID, false, u.IsAdmin)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := s.tokens.Issue(RefreshToken, u.ID, c.SessionID, false, false)
+	access, refresh, err := s.issuePair(u, c.SessionID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +164,21 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, 
 		// database edited by hand.
 		return nil, ErrTokenRevoked
 	}
-	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}, nil
+	return authPayload(u, access, refresh), nil
+}
+
+// issuePair signs an access token (fresh or not; with the admin claim the account has now) and a
+// refresh token for a session of u.
+func (s *Service) issuePair(u *model.User, sessionID string, fresh bool) (access, refresh Issued, err error) {
+	if access, err = s.tokens.Issue(AccessToken, u.ID, sessionID, fresh, u.IsAdmin); err != nil {
+		return
+	}
+	refresh, err = s.tokens.Issue(RefreshToken, u.ID, sessionID, false, false)
+	return
+}
+
+func authPayload(u *model.User, access, refresh Issued) *model.AuthPayload {
+	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}
 }
 
 // Logout revokes the caller's session: its access and refresh tokens stop working.
