@@ -46,7 +46,7 @@ type Config struct {
 	CORSAllowedOrigins string
 	Metrics            bool
 
-	// Abuse limits (app/limits.go, SECURITY.md); zero disables a limit.
+	// Abuse limits (app/limits.go; README, Security); zero disables a limit.
 	GraphQLMaxDepth         int
 	GraphQLMaxAliases       int
 	GraphQLMaxDirectives    int

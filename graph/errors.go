@@ -25,7 +25,7 @@ const (
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
-// Error codes of the abuse protections (see SECURITY.md). Document-shape limits are gqlgen's
+// Error codes of the abuse protections (README, Security). Document-shape limits are gqlgen's
 // GRAPHQL_VALIDATION_FAILED with an extensions.reason (package graph/limits).
 const (
 	// CodeTooManyRequests: a rate limit was reached; extensions.retryAfter is in whole seconds.
