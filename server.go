@@ -49,18 +49,21 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	if err := run(cfg, log); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err == nil {
+		err = run(ctx, cfg, log, ln)
+	}
+	if err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until SIGINT or SIGTERM, then stops accepting connections, lets in-flight requests
-// finish and closes the database.
-func run(cfg app.Config, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// run serves on ln until ctx ends (SIGINT or SIGTERM), then stops accepting connections, lets
+// in-flight requests finish (30 s at most) and closes the database.
+func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln net.Listener) error {
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -68,7 +71,6 @@ func run(cfg app.Config, log *slog.Logger) error {
 	defer a.Close()
 
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -78,8 +80,8 @@ func run(cfg app.Config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("listening", "addr", srv.Addr, "graphql", "/graphql", "graphiql", "/")
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/")
 
 	select {
 	case err := <-errc:

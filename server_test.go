@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/shopql/shopql/app/apptest"
+)
+
+// TestGracefulShutdown: once shutdown starts, no new connection is accepted, a request already in
+// flight still gets its answer, and the database is closed cleanly (its data is there on restart).
+func TestGracefulShutdown(t *testing.T) {
+	cfg := apptest.Config(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ctx, shutdown := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln) }()
+	for i := 0; ; i++ {
+		if res, err := http.Get(url + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("server did not start")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+
+	// A request whose body is still arriving when shutdown begins: it is in flight, not idle.
+	body, feed := io.Pipe()
+	answer := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", body)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+			close(answer)
+			return
+		}
+		answer <- res
+	}()
+	if _, err := io.WriteString(feed, `{"query":"mutation { register(input: {email: \"ann@example.com\", `); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server start reading it
+	shutdown()
+	time.Sleep(100 * time.Millisecond) // let shutdown close the listener
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("a new connection was accepted during shutdown")
+	}
+	if _, err := io.WriteString(feed, `username: \"ann\", password: \"password-1\"}) { id } }"}`); err != nil {
+		t.Fatal(err)
+	}
+	feed.Close()
+
+	res := <-answer
+	if res == nil {
+		t.FailNow()
+	}
+	var out struct {
+		Data struct{ Register struct{ ID string } }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.Data.Register.ID == "" {
+		t.Fatalf("in-flight request: status %d, %+v, %v", res.StatusCode, out, err)
+	}
+	res.Body.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return")
+	}
+
+	// The database was closed cleanly, with the in-flight request's write in it.
+	apptest.Start(t, cfg).Client().Login("ann@example.com", "password-1")
+}
