@@ -3,7 +3,9 @@ package app_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
 )
 
@@ -202,5 +204,49 @@ func TestAdminMutationsOnMissingUsers(t *testing.T) {
 		if r := admin.Do(m, nil); r.Code() != "NOT_FOUND" {
 			t.Errorf("%s: want NOT_FOUND, got %s", m, r)
 		}
+	}
+}
+
+// An account change made while a login of that account is checking its password must not be lost:
+// the login either sees the change or its session is revoked by it. Password hashing is made slow
+// so that the change lands inside that window.
+func TestAdminActionDuringLogin(t *testing.T) {
+	tests := []struct {
+		name     string
+		mutation string
+		// allowed is the request the login's token must not be able to make afterwards.
+		allowed string
+	}{
+		{"block", `mutation($id: ID!) { setUserBlocked(id: $id, blocked: true) { blocked } }`, `{ categories { id } }`},
+		{"demote", `mutation($id: ID!) { setUserAdmin(id: $id, isAdmin: false) { isAdmin } }`, `{ users { id } }`},
+		{"delete", `mutation($id: ID!) { deleteUser(id: $id) }`, `{ categories { id } }`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := apptest.New(t, apptest.WithAdmin, func(c *app.Config) {
+				c.PasswordHashMemoryKiB, c.PasswordHashIterations = 32*1024, 10 // ~0.3 s a hash
+			})
+			c := s.Client()
+			admin, _ := c.Admin()
+			id := c.Register("ann@example.com", "password-ann")
+			admin.MustDo(`mutation($id: ID!) { setUserAdmin(id: $id, isAdmin: true) { isAdmin } }`, map[string]any{"id": id}, nil)
+
+			login := make(chan *apptest.Response)
+			go func() {
+				login <- c.Do(`mutation { login(email: "ann@example.com", password: "password-ann") { accessToken } }`, nil)
+			}()
+			time.Sleep(100 * time.Millisecond) // the login has read the account and is hashing
+			admin.MustDo(tt.mutation, map[string]any{"id": id}, nil)
+
+			r := <-login
+			var out struct{ Login struct{ AccessToken string } }
+			if len(r.Errors) > 0 || r.Decode(&out) != nil {
+				return // the login saw the change: refused
+			}
+			if after := c.WithToken(out.Login.AccessToken).Do(tt.allowed, nil); len(after.Errors) == 0 {
+				t.Fatalf("the token of a login that overlapped %s still works: %s", tt.name, after)
+			}
+		})
 	}
 }

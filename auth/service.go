@@ -111,20 +111,37 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ *model.A
 	if !ok {
 		return nil, ErrInvalidCredentials
 	}
-	if u.Blocked {
-		return nil, ErrUserBlocked
-	}
+	return s.startSession(ctx, u.ID)
+}
 
-	sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: time.Now().UTC()}
-	access, refresh, err := s.issuePair(u, sess.ID, true)
-	if err != nil {
-		return nil, err
-	}
-	sess.RefreshJTI, sess.ExpiresAt, sess.AccessExpiresAt = refresh.ID, refresh.ExpiresAt.UTC(), access.ExpiresAt.UTC()
-	if err := store.CreateSession(ctx, s.db, sess); err != nil {
-		return nil, err
-	}
-	return authPayload(u, access, refresh), nil
+// startSession creates a session for the account with a fresh access token. The account is read
+// again, locked, in the transaction that creates the session: it may have been blocked, demoted or
+// deleted while its password was being checked, and a session created after such a change would
+// escape the revocation that came with it.
+func (s *Service) startSession(ctx context.Context, userID int64) (payload *model.AuthPayload, err error) {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		u, err := store.LockUser(ctx, tx, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrInvalidCredentials
+		} else if err != nil {
+			return err
+		}
+		if u.Blocked {
+			return ErrUserBlocked
+		}
+		sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: time.Now().UTC()}
+		access, refresh, err := s.issuePair(u, sess.ID, true)
+		if err != nil {
+			return err
+		}
+		sess.RefreshJTI, sess.ExpiresAt, sess.AccessExpiresAt = refresh.ID, refresh.ExpiresAt.UTC(), access.ExpiresAt.UTC()
+		if err := store.CreateSession(ctx, tx, sess); err != nil {
+			return err
+		}
+		payload = authPayload(u, access, refresh)
+		return nil
+	})
+	return payload, err
 }
 
 // Refresh exchanges a refresh token for a non-fresh access token and a new refresh token. The old

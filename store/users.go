@@ -40,6 +40,20 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*model.User, error) {
 	return u, found(err, "no account with ID %d", id)
 }
 
+// LockUser returns an account read inside tx and, on PostgreSQL, holds a share lock on its row until
+// tx ends. Blocking, a role change and deletion write that row before they revoke sessions, so each
+// is ordered wholly before tx (and seen by it) or after it (and sees what tx wrote). SQLite needs no
+// lock: its write transactions run one at a time (_txlock=immediate).
+func LockUser(ctx context.Context, tx bun.Tx, id int64) (*model.User, error) {
+	u := new(model.User)
+	q := tx.NewSelect().Model(u).Where("id = ?", id)
+	if IsPostgres(tx) {
+		q = q.For("SHARE")
+	}
+	err := q.Scan(ctx)
+	return u, found(err, "no account with ID %d", id)
+}
+
 // UserByEmail returns the account with email (any case), or ErrNotFound.
 func UserByEmail(ctx context.Context, db bun.IDB, email string) (*model.User, error) {
 	normal, err := NormalizeEmail(email)
