@@ -92,3 +92,34 @@ func TestCatalogueCacheNeverHidesTokenErrors(t *testing.T) {
 	s.user.MustDo(`mutation { logout }`, nil, nil)
 	assertAuthError(t, s.user.Do(productsQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
 }
+
+// TestCatalogueCacheSeesWritesThroughFragments: a catalogue mutation invalidates the cache however
+// the document reaches the field (inline fragment, named fragment, alias).
+func TestCatalogueCacheSeesWritesThroughFragments(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Tools")
+	s.product(t, "Hammer", cat, 1)
+	steps := []struct {
+		mutation string
+		vars     map[string]any
+		want     string
+	}{
+		{`mutation($n: String!, $in: ProductInput!) { ... on Mutation { createProduct(name: $n, input: $in) { id } } }`,
+			productVars("Saw", cat, 2), "Hammer,Saw"},
+		{`mutation { ...Delete } fragment Delete on Mutation { deleteProduct(name: "Hammer") }`,
+			nil, "Saw"},
+		{`mutation($n: String!, $in: ProductInput!) { ... { made: upsertProduct(name: $n, input: $in) { id } } }`,
+			productVars("Plane", cat, 3), "Saw,Plane"},
+	}
+	for _, step := range steps {
+		products(t, s.anon, nil) // cached
+		if step.vars == nil {
+			s.admin.MustDo(step.mutation, nil, nil)
+		} else {
+			s.user.MustDo(step.mutation, step.vars, nil)
+		}
+		if got := products(t, s.anon, nil); strings.Join(got.Names, ",") != step.want {
+			t.Fatalf("after %s: %v, want %s", step.mutation, got.Names, step.want)
+		}
+	}
+}

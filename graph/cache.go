@@ -73,7 +73,7 @@ func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.Res
 	}
 	switch op.Operation.Operation {
 	case ast.Mutation:
-		if rootFieldsIn(op.Operation.SelectionSet, catalogueMutations, false) {
+		if anyRootField(op, "Mutation", catalogueMutations) {
 			defer c.Invalidate() // after the mutation's transaction has committed
 		}
 		return next(ctx)
@@ -81,7 +81,7 @@ func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.Res
 	default:
 		return next(ctx)
 	}
-	if !rootFieldsIn(op.Operation.SelectionSet, cacheableFields, true) {
+	if !everyRootField(op, "Query", cacheableFields) {
 		return next(ctx)
 	}
 	caller, err := auth.Optional(ctx)
@@ -104,27 +104,28 @@ func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.Res
 	return resp
 }
 
-// rootFieldsIn reports whether every root selection is a field in allowed; with all set, a
-// fragment at the root disqualifies, without it only named fields count.
-func rootFieldsIn(sel ast.SelectionSet, allowed map[string]bool, all bool) bool {
-	seen := false
-	for _, s := range sel {
-		f, ok := s.(*ast.Field)
-		if !ok {
-			if all {
-				return false
-			}
-			continue
+// anyRootField reports whether the operation selects a field in names at its root. Fields are
+// collected as execution will collect them: through inline fragments and fragment spreads, with
+// @skip and @include applied, whatever their alias.
+func anyRootField(op *graphql.OperationContext, rootType string, names map[string]bool) bool {
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootType}) {
+		if names[f.Name] {
+			return true
 		}
-		if !allowed[f.Name] {
-			if all {
-				return false
-			}
-			continue
-		}
-		seen = true
 	}
-	return seen
+	return false
+}
+
+// everyRootField reports whether the operation selects at least one root field and only fields in
+// names (collected as anyRootField does).
+func everyRootField(op *graphql.OperationContext, rootType string, names map[string]bool) bool {
+	fields := graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootType})
+	for _, f := range fields {
+		if !names[f.Name] {
+			return false
+		}
+	}
+	return len(fields) > 0
 }
 
 // cacheKey identifies a response: the document, the operation, the variables and the caller class.
