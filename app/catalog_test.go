@@ -15,6 +15,8 @@ import (
 
 	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
+	"github.com/shopql/shopql/graph"
+	"github.com/shopql/shopql/store"
 )
 
 // shop is a server with an admin and a logged-in user, and helpers to fill its catalogue.
@@ -409,4 +411,38 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: %d", path, res.StatusCode)
 		}
 	}
+}
+
+// TestCategoryProductsAreBounded: Category.products is not paged, so it serves at most
+// graph.MaxCategoryProducts products per request, counted over every category in the response.
+func TestCategoryProductsAreBounded(t *testing.T) {
+	s := newShop(t, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	ctx := context.Background()
+	if err := store.Seed(ctx, s.App.DB, graph.MaxCategoryProducts, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	count := func(r *apptest.Response) int { return strings.Count(string(r.Data), `"name"`) }
+	tooMany := func(t *testing.T, r *apptest.Response) {
+		t.Helper()
+		if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "products(categoryId:") {
+			t.Fatalf("want BAD_USER_INPUT pointing at products(categoryId:), got %s", r)
+		}
+	}
+
+	r := s.user.Do(`{ categories { products { name } } }`, nil)
+	if len(r.Errors) > 0 || count(r) != graph.MaxCategoryProducts {
+		t.Fatalf("every product, exactly the bound: %d names, errors %v", count(r), r.Errors)
+	}
+	r = s.user.Do(`{ category(name: "Category 01") { products { name } } }`, nil)
+	if len(r.Errors) > 0 || count(r) != graph.MaxCategoryProducts/2 {
+		t.Fatalf("one category: %d names, errors %v", count(r), r.Errors)
+	}
+	// Three products of one category, each listing that category's products: serialised three times.
+	tooMany(t, s.user.Do(`{ products(first: 3) { items { category { products { name } } } } }`, nil))
+	tooMany(t, s.user.Do(`{ a: category(name: "Category 01") { products { name } } b: category(name: "Category 01") { products { name } } c: category(name: "Category 02") { products { name } } }`, nil))
+
+	if err := store.Seed(ctx, s.App.DB, 1, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	tooMany(t, s.user.Do(`{ categories { products { name } } }`, nil))
 }

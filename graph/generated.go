@@ -669,7 +669,11 @@ type Category {
   id: ID!
   "Unique name."
   name: String!
-  "The products in this category, ordered by creation."
+  """
+  The products in this category, ordered by creation. Not paged: at most 1,000 products in one
+  request, counted over every category in the response (BAD_USER_INPUT beyond); page through
+  ` + "`" + `Query.products(categoryId:)` + "`" + ` for more.
+  """
   products: [Product!]!
 }
 

@@ -50,11 +50,3 @@ func deref[T any](p *T, fallback T) T {
 	}
 	return *p
 }
-
-func categoryIDs(cs []*model.Category) []int64 {
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	return ids
-}

@@ -14,13 +14,7 @@ import (
 )
 
 func (r *categoryResolver) Products(ctx context.Context, objs []*model.Category) ([][]*model.Product, error) {
-	lists, err := loaders(ctx).ProductsByCategory.LoadAll(ctx, categoryIDs(objs))
-	for i := range lists {
-		if lists[i] == nil {
-			lists[i] = []*model.Product{}
-		}
-	}
-	return lists, err
+	return loaders(ctx).CategoryProducts(ctx, objs)
 }
 
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.User, error) {

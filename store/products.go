@@ -192,18 +192,30 @@ func (p *ProductPage) EndCursor() string {
 	return encodeCursor(p.Products[len(p.Products)-1].ID)
 }
 
-// ProductsByCategoryIDs returns the products of each category, in ID order.
-func ProductsByCategoryIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*model.Product, error) {
+// ProductsByCategoryIDs returns the products of each category, in ID order, reading at most limit
+// products in all. complete reports whether a category's list is whole: when the limit cuts the
+// read short, the lists of the category it stopped in and of every later one (by ID) are not.
+func ProductsByCategoryIDs(ctx context.Context, db bun.IDB, ids []int64, limit int) (byCategory map[int64][]*model.Product, complete func(categoryID int64) bool, err error) {
 	var ps []*model.Product
-	err := db.NewSelect().Model(&ps).Relation("Category").Where("p.category_id IN (?)", bun.List(ids)).Order("p.category_id", "p.id").Scan(ctx)
+	err = db.NewSelect().Model(&ps).Relation("Category").
+		Where("p.category_id IN (?)", bun.List(ids)).
+		Order("p.category_id", "p.id").
+		Limit(int64(limit) + 1).
+		Scan(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byCategory := make(map[int64][]*model.Product, len(ids))
+	complete = func(int64) bool { return true }
+	if len(ps) > limit {
+		cut := ps[limit].CategoryID
+		complete = func(id int64) bool { return id < cut }
+		ps = ps[:limit]
+	}
+	byCategory = make(map[int64][]*model.Product, len(ids))
 	for _, p := range ps {
 		byCategory[p.CategoryID] = append(byCategory[p.CategoryID], p)
 	}
-	return byCategory, nil
+	return byCategory, complete, nil
 }
 
 const cursorPrefix = "p:"
