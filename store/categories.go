@@ -14,13 +14,19 @@ func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Catego
 		return nil, err
 	}
 	c := &model.Category{Name: name, CreatedAt: now()}
-	if _, err := db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
-		if isUniqueViolation(err) {
-			return nil, conflict("a category named %q already exists", name)
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+			if isUniqueViolation(err) {
+				return conflict("a category named %q already exists", name)
+			}
+			return err
 		}
+		return NotifyCatalogueChanged(ctx, tx)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return c, NotifyCatalogueChanged(ctx, db)
+	return c, nil
 }
 
 // CategoryByName returns the category named name, or ErrNotFound.
@@ -50,14 +56,20 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 		return nil, err
 	}
 	c := new(model.Category)
-	err := db.NewUpdate().Model(c).Set("name = ?", newName).Where("name = ?", name).Returning("*").Scan(ctx)
-	if err != nil && isUniqueViolation(err) {
-		return nil, conflict("a category named %q already exists", newName)
-	}
-	if err := found(err, "no category named %q", name); err != nil {
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewUpdate().Model(c).Set("name = ?", newName).Where("name = ?", name).Returning("*").Scan(ctx)
+		if err != nil && isUniqueViolation(err) {
+			return conflict("a category named %q already exists", newName)
+		}
+		if err := found(err, "no category named %q", name); err != nil {
+			return err
+		}
+		return NotifyCatalogueChanged(ctx, tx)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return c, NotifyCatalogueChanged(ctx, db)
+	return c, nil
 }
 
 // DeleteCategory deletes an empty category: ErrConflict while it has products, ErrNotFound when absent.
