@@ -81,7 +81,7 @@ func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.Res
 	default:
 		return next(ctx)
 	}
-	if !everyRootField(op, "Query", cacheableFields) {
+	if !onlyFields(op.Operation.SelectionSet, cacheableFields) {
 		return next(ctx)
 	}
 	caller, err := auth.Optional(ctx)
@@ -116,16 +116,16 @@ func anyRootField(op *graphql.OperationContext, rootType string, names map[strin
 	return false
 }
 
-// everyRootField reports whether the operation selects at least one root field and only fields in
-// names (collected as anyRootField does).
-func everyRootField(op *graphql.OperationContext, rootType string, names map[string]bool) bool {
-	fields := graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootType})
-	for _, f := range fields {
-		if !names[f.Name] {
+// onlyFields reports whether a selection set is one or more fields, all in names. A fragment
+// disqualifies it: this runs on every query, and the documents worth caching have no root fragments,
+// so it does not pay for collecting fields as anyRootField does.
+func onlyFields(sel ast.SelectionSet, names map[string]bool) bool {
+	for _, s := range sel {
+		if f, ok := s.(*ast.Field); !ok || !names[f.Name] {
 			return false
 		}
 	}
-	return len(fields) > 0
+	return len(sel) > 0
 }
 
 // cacheKey identifies a response: the document, the operation, the variables and the caller class.
