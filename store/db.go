@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"strings"
@@ -39,7 +40,11 @@ type Options struct {
 func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 	var db *bun.DB
 	if IsPostgresURL(rawURL) {
-		connOpts := []pgdriver.Option{pgdriver.WithDSN(rawURL), pgdriver.WithApplicationName("shopql")}
+		connOpts := []pgdriver.Option{
+			pgdriver.WithDSN(rawURL),
+			pgdriver.WithApplicationName("shopql"),
+			pgdriver.WithResetSessionFunc(discardIfClosed),
+		}
 		if opts.SearchPath != "" {
 			connOpts = append(connOpts, pgdriver.WithConnParams(map[string]any{"search_path": opts.SearchPath}))
 		}
@@ -65,6 +70,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// discardIfClosed runs before database/sql reuses a pooled PostgreSQL connection. A connection
+// the server has closed while it sat idle (a restart, pg_terminate_backend, a proxy's idle timeout)
+// would fail the query given to it; reporting it as bad makes database/sql drop it and use another,
+// so no request fails for it. The check is one non-blocking read system call.
+func discardIfClosed(_ context.Context, cn *pgdriver.Conn) error {
+	if connCheck(cn.Conn()) != nil {
+		return driver.ErrBadConn
+	}
+	return nil
 }
 
 // IsPostgresURL reports whether rawURL names a PostgreSQL database.
