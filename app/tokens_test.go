@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -184,4 +185,76 @@ func TestFreshTokenRequired(t *testing.T) {
 	assertAuthError(t, stale.Do(`mutation { createCategory(name: "Garden") { id } }`, nil), "UNAUTHENTICATED", "FRESH_TOKEN_REQUIRED")
 	// @auth fields accept the non-fresh token.
 	stale.MustDo(`mutation { renameCategory(name: "Tools", newName: "Hand tools") { name } }`, nil, nil)
+}
+
+// TestRevocationOutlivesEveryAccessToken: a session's revocation is remembered until the last of its
+// access tokens expires, even when a refresh issued one that expires sooner than an earlier one
+// (here ACCESS_TOKEN_TTL is lowered across a restart; clock skew between instances does the same).
+func TestRevocationOutlivesEveryAccessToken(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t, func(c *app.Config) {
+		c.AccessTokenTTL = time.Hour
+		c.RevocationSyncInterval = 200 * time.Millisecond
+	})
+	_, login := s.Client().User("ann@example.com") // an access token good for an hour
+	s.Config.AccessTokenTTL = 2 * time.Second
+	s = s.Restart()
+	c := s.Client()
+
+	refreshed := refresh(t, c, login.RefreshToken) // good for 2 s
+	c.WithToken(refreshed.AccessToken).MustDo(`mutation { logout }`, nil, nil)
+	assertAuthError(t, c.WithToken(login.AccessToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	time.Sleep(3500 * time.Millisecond) // the refreshed token has expired and resyncs have pruned
+	assertAuthError(t, c.WithToken(login.AccessToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
+}
+
+// TestRefreshTokenHeaderReasons: refreshToken without an argument reads the Authorization header,
+// and a malformed one is TOKEN_INVALID there as everywhere, not TOKEN_MISSING.
+func TestRefreshTokenHeaderReasons(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	_, tok := c.User("ann@example.com")
+	body := []byte(`{"query":"mutation { refreshToken { accessToken } }"}`)
+	tests := []struct {
+		name   string
+		header http.Header
+		reason string
+	}{
+		{"none", nil, "TOKEN_MISSING"},
+		{"basic scheme", http.Header{"Authorization": {"Basic " + tok.RefreshToken}}, "TOKEN_INVALID"},
+		{"doubled bearer", http.Header{"Authorization": {"Bearer Bearer " + tok.RefreshToken}}, "TOKEN_INVALID"},
+		{"two headers", http.Header{"Authorization": {"Bearer " + tok.RefreshToken, "Bearer " + tok.RefreshToken}}, "TOKEN_INVALID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertAuthError(t, c.Post(body, tt.header), "UNAUTHENTICATED", tt.reason)
+		})
+	}
+}
+
+// TestRefreshSlidesTheSession: a refresh token works until its own exp, which a refresh sets a full
+// REFRESH_TOKEN_TTL ahead: the session lasts as long as it keeps being refreshed in time.
+func TestRefreshSlidesTheSession(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t, func(c *app.Config) { c.RefreshTokenTTL = 4 * time.Second })
+	c := s.Client()
+	_, tok := c.User("ann@example.com")
+	time.Sleep(2 * time.Second)
+	second := refresh(t, c, tok.RefreshToken)
+	time.Sleep(2500 * time.Millisecond) // past the login's refresh expiry, within the second's
+	third := refresh(t, c, second.RefreshToken)
+	c.WithToken(third.AccessToken).MustDo(meQuery, nil, nil)
+}
+
+// TestExpiredTokenOfTheWrongType: a token of the wrong type is TOKEN_INVALID even once expired;
+// TOKEN_EXPIRED would invite the client to refresh with it.
+func TestExpiredTokenOfTheWrongType(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t, func(c *app.Config) { c.AccessTokenTTL = time.Second; c.RefreshTokenTTL = time.Second })
+	c := s.Client()
+	_, tok := c.User("ann@example.com")
+	time.Sleep(2100 * time.Millisecond)
+	assertAuthError(t, refreshResponse(c, tok.AccessToken), "UNAUTHENTICATED", "TOKEN_INVALID")
+	assertAuthError(t, c.WithToken(tok.RefreshToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_INVALID")
+	assertAuthError(t, refreshResponse(c, tok.RefreshToken), "UNAUTHENTICATED", "TOKEN_EXPIRED")
 }

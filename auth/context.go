@@ -17,8 +17,9 @@ type Principal struct {
 // identity is what the middleware learnt from the Authorization header: a principal, or why not.
 type identity struct {
 	raw       string // the bearer token as sent, for refreshToken's header fallback
+	headerErr error  // why the header holds no bearer token: ErrTokenMissing, or malformed
 	principal *Principal
-	err       error // ErrTokenMissing when no header was sent
+	err       error // headerErr, or why the token is not a valid access token
 }
 
 type identityKey struct{}
@@ -35,8 +36,8 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 // WithIdentity returns ctx carrying the identity proven by the Authorization header in h.
 func (s *Service) WithIdentity(ctx context.Context, h http.Header) context.Context {
 	id := &identity{}
-	id.raw, id.err = bearerToken(h)
-	if id.err == nil {
+	id.raw, id.headerErr = bearerToken(h)
+	if id.err = id.headerErr; id.err == nil {
 		id.principal, id.err = s.Authenticate(id.raw)
 	}
 	return context.WithValue(ctx, identityKey{}, id)
@@ -61,12 +62,13 @@ func Optional(ctx context.Context) (*Principal, error) {
 	return p, err
 }
 
-// BearerToken returns the raw token the request carried in its Authorization header, if any.
-func BearerToken(ctx context.Context) string {
+// BearerToken returns the raw token the request carried in its Authorization header, whatever its
+// type, or why there is none: ErrTokenMissing without a header, TOKEN_INVALID for a malformed one.
+func BearerToken(ctx context.Context) (string, error) {
 	if id, _ := ctx.Value(identityKey{}).(*identity); id != nil {
-		return id.raw
+		return id.raw, id.headerErr
 	}
-	return ""
+	return "", ErrTokenMissing
 }
 
 // bearerToken extracts the token of a single "Authorization: Bearer <token>" header (the scheme is

@@ -164,13 +164,13 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, 
 	if err != nil {
 		return nil, err
 	}
-	rotated, err := store.RotateRefreshToken(ctx, s.db, c.SessionID, c.ID, refresh.ID, access.ExpiresAt)
+	rotated, err := store.RotateRefreshToken(ctx, s.db, c.SessionID, c.ID, refresh.ID, refresh.ExpiresAt, access.ExpiresAt)
 	if err != nil {
 		return nil, err
 	}
 	if !rotated {
-		// Revoked, expired, or an older refresh token of a live session: reuse. Revoking is a no-op
-		// in the first two cases.
+		// Revoked, or an older refresh token of a live session: reuse. Revoking is a no-op in the
+		// first case.
 		if err := s.revokeSession(ctx, c.SessionID); err != nil {
 			return nil, err
 		}

@@ -163,18 +163,23 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		kid, _ := token.Header["kid"].(string)
 		return t.cfg.Keys.Verifying(kid)
 	})
+	// The library checks the signature before the claims, so on a claims error (expired, not yet
+	// valid) the claims are ours and the type can be told first: an expired token of the wrong type
+	// must not invite the client to refresh.
+	signed := err == nil || errors.Is(err, jwt.ErrTokenInvalidClaims)
+	wrongType := (claims.Type == AccessToken || claims.Type == RefreshToken) && claims.Type != want
 	switch {
+	case signed && wrongType:
+		if want == AccessToken {
+			return nil, tokenInvalid("a refresh token cannot be used as an access token")
+		}
+		return nil, tokenInvalid("an access token cannot be used as a refresh token")
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, ErrTokenExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return nil, tokenInvalid("the token is not valid yet")
 	case err != nil:
 		return nil, ErrTokenInvalid
-	case claims.Type != want:
-		if want == AccessToken {
-			return nil, tokenInvalid("a refresh token cannot be used as an access token")
-		}
-		return nil, tokenInvalid("an access token cannot be used as a refresh token")
 	}
 	return claims, nil
 }

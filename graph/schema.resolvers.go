@@ -29,7 +29,11 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, token *string) (*mo
 	if token != nil {
 		return r.Auth.Refresh(ctx, *token)
 	}
-	return r.Auth.Refresh(ctx, auth.BearerToken(ctx))
+	raw, err := auth.BearerToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Auth.Refresh(ctx, raw)
 }
 
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {

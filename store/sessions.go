@@ -22,16 +22,22 @@ func SessionByID(ctx context.Context, db bun.IDB, id string) (*model.Session, er
 	return s, found(err, "no such session")
 }
 
-// RotateRefreshToken moves a live session from refresh token oldJTI to newJTI in one compare-and-set,
-// so that of two uses of the same refresh token exactly one succeeds. It reports whether it did.
-func RotateRefreshToken(ctx context.Context, db bun.IDB, sessionID, oldJTI, newJTI string, accessExpiresAt time.Time) (bool, error) {
+// RotateRefreshToken moves a live session from refresh token oldJTI to newJTI in one
+// compare-and-set, so that of two uses of the same refresh token exactly one succeeds; it reports
+// whether it did. The session then lasts until the new refresh token expires (refreshing slides it
+// along; the token's own exp, checked before, is what ends it). It keeps the latest expiry of any
+// access token the session has issued: an earlier one may outlive the new one (a shorter
+// ACCESS_TOKEN_TTL since, or the issuing instance's clock ahead), and that expiry bounds how long a
+// revocation of the session must be remembered.
+func RotateRefreshToken(ctx context.Context, db bun.IDB, sessionID, oldJTI, newJTI string, refreshExpiresAt, accessExpiresAt time.Time) (bool, error) {
+	accessExpiresAt = accessExpiresAt.UTC()
 	res, err := db.NewUpdate().Model((*model.Session)(nil)).
 		Set("refresh_jti = ?", newJTI).
-		Set("access_expires_at = ?", accessExpiresAt.UTC()).
+		Set("expires_at = ?", refreshExpiresAt.UTC()).
+		Set("access_expires_at = CASE WHEN access_expires_at < ? THEN ? ELSE access_expires_at END", accessExpiresAt, accessExpiresAt).
 		Where("id = ?", sessionID).
 		Where("refresh_jti = ?", oldJTI).
 		Where("revoked_at IS NULL").
-		Where("expires_at > ?", now()).
 		Exec(ctx)
 	if err != nil {
 		return false, err
