@@ -47,6 +47,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{
 		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns,
 		ConnMaxLifetime: cfg.DBConnMaxLifetime, SearchPath: cfg.SearchPath,
+		BusyTimeout: cfg.RequestTimeout,
 	})
 	if err != nil {
 		return nil, err

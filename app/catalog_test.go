@@ -446,3 +446,26 @@ func TestCategoryProductsAreBounded(t *testing.T) {
 	}
 	tooMany(t, s.user.Do(`{ categories { products { name } } }`, nil))
 }
+
+// TestRuleErrorMessages: NOT_FOUND and CONFLICT carry the store's message as it is, with nothing of
+// the executor's (no "input:1:12: path" prefix).
+func TestRuleErrorMessages(t *testing.T) {
+	s := newShop(t)
+	s.category(t, "Tools")
+	tests := []struct {
+		client        *apptest.Client
+		doc           string
+		code, message string
+	}{
+		{s.user, `mutation { createCategory(name: "Tools") { id } }`, "CONFLICT", `a category named "Tools" already exists`},
+		{s.admin, `mutation { deleteProduct(name: "nope") }`, "NOT_FOUND", `no product named "nope"`},
+		{s.user, `mutation { renameCategory(name: "nope", newName: "x") { id } }`, "NOT_FOUND", `no category named "nope"`},
+		{s.admin, `mutation { deleteUser(id: 999) }`, "NOT_FOUND", `no account with ID 999`},
+	}
+	for _, tt := range tests {
+		r := tt.client.Do(tt.doc, nil)
+		if r.Code() != tt.code || r.Errors[0].Message != tt.message {
+			t.Errorf("%s: want %s %q, got %s", tt.doc, tt.code, tt.message, r)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
+	"github.com/shopql/shopql/store"
 )
 
 // httpResult is an HTTP response whose body must be a GraphQL response with coded errors.
@@ -170,5 +173,38 @@ func TestRequestTimeout(t *testing.T) {
 	c.MustDo(`{ __typename }`, nil, nil) // no resolver, no deadline to miss
 	if res, err := http.Get(s.URL + "/healthz"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz after timeouts: %v", err)
+	}
+}
+
+// TestRequestTimeoutWhileWaitingForTheDatabase: a request whose database call is still waiting for a
+// lock when REQUEST_TIMEOUT passes answers TIMEOUT, soon, on both databases. (Drivers report it in
+// their own words: PostgreSQL an I/O timeout, SQLite "database is locked" after its busy timeout.)
+func TestRequestTimeoutWhileWaitingForTheDatabase(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	s := newShop(t, func(c *app.Config) { c.RequestTimeout = timeout; c.ResponseCacheTTL = 0 })
+	s.category(t, "Tools")
+	ctx := context.Background()
+	tx, err := s.App.DB.BeginTx(ctx, &sql.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	lock := "UPDATE categories SET product_count = product_count" // SQLite: the write lock
+	if store.IsPostgres(s.App.DB) {
+		lock = "LOCK TABLE categories IN ACCESS EXCLUSIVE MODE" // blocks reads too
+	}
+	if _, err := tx.ExecContext(ctx, lock); err != nil {
+		t.Fatal(err)
+	}
+	requests := []string{`mutation { createCategory(name: "Garden") { id } }`}
+	if store.IsPostgres(s.App.DB) {
+		requests = append(requests, `{ categories { name } }`)
+	}
+	for _, doc := range requests {
+		start := time.Now()
+		r := s.user.Do(doc, nil)
+		if took := time.Since(start); r.Code() != "TIMEOUT" || took > 5*timeout {
+			t.Errorf("%s blocked by a lock: want TIMEOUT after about %v, got after %v: %s", doc, timeout, took, r)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -50,6 +51,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var (
 			authErr  *auth.Error
 			inputErr *model.InputError
+			ruleErr  *store.RuleError
 			limitErr *auth.RateLimitError
 		)
 		switch {
@@ -65,14 +67,17 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if inputErr.Field != "" {
 				gqlErr.Extensions["field"] = inputErr.Field
 			}
-		case errors.Is(err, store.ErrNotFound):
-			setCode(gqlErr, err.Error(), CodeNotFound)
-		case errors.Is(err, store.ErrConflict):
-			setCode(gqlErr, err.Error(), CodeConflict)
+		case errors.As(err, &ruleErr) && ruleErr.Kind == store.ErrNotFound:
+			setCode(gqlErr, ruleErr.Message, CodeNotFound)
+		case errors.As(err, &ruleErr) && ruleErr.Kind == store.ErrConflict:
+			setCode(gqlErr, ruleErr.Message, CodeConflict)
 		case errors.As(err, &limitErr):
 			setCode(gqlErr, limitErr.Message, CodeTooManyRequests)
 			gqlErr.Extensions["retryAfter"] = limitErr.RetryAfterSeconds()
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, context.DeadlineExceeded), deadlinePassed(ctx), store.IsBusy(err):
+			// Drivers report a deadline in their own words (PostgreSQL: an I/O timeout on the
+			// socket, which can fire a moment before the context's timer; SQLite: busy after
+			// waiting for a lock), so the request's own deadline decides.
 			setCode(gqlErr, "the request took too long and was stopped", CodeTimeout)
 		case gqlErr.Err == nil && gqlErr.Extensions["code"] == nil:
 			// A few of gqlgen's own request errors carry no code (e.g. "provided APQ hash does
@@ -86,6 +91,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// deadlinePassed reports whether the request's deadline (REQUEST_TIMEOUT) is behind us.
+func deadlinePassed(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 func setCode(e *gqlerror.Error, message, code string) {

@@ -32,6 +32,10 @@ type Options struct {
 	ConnMaxLifetime time.Duration
 	// SearchPath, for PostgreSQL, is the schema to use (tests give each run its own).
 	SearchPath string
+	// BusyTimeout, for SQLite, is how long a statement waits for a lock another connection holds
+	// (default and most 10s). SQLite's wait does not watch the context, so a server keeps it within
+	// its request timeout.
+	BusyTimeout time.Duration
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL for PostgreSQL,
@@ -52,7 +56,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 		setPool(sqldb, opts, 20)
 		db = bun.NewDB(sqldb, pgdialect.New())
 	} else {
-		sqldb, err := sql.Open(sqliteshim.ShimName, sqliteDSN(rawURL))
+		sqldb, err := sql.Open(sqliteshim.ShimName, sqliteDSN(rawURL, opts.BusyTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -94,7 +98,7 @@ func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
 // sqliteDSN builds a modernc/mattn-compatible DSN. Every connection gets a busy timeout and foreign
 // keys; transactions begin IMMEDIATE so that two writers queue on the lock instead of one of them
 // failing with "database is locked" when it upgrades from reading to writing.
-func sqliteDSN(rawURL string) string {
+func sqliteDSN(rawURL string, busyTimeout time.Duration) string {
 	path := rawURL
 	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
 		path = strings.TrimPrefix(path, prefix)
@@ -106,13 +110,19 @@ func sqliteDSN(rawURL string) string {
 		path = DefaultSQLitePath
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	if busyTimeout <= 0 || busyTimeout > maxBusyTimeout {
+		busyTimeout = maxBusyTimeout
+	}
+	busyTimeout = max(busyTimeout, time.Millisecond) // 0 would mean not waiting at all
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
+
+const maxBusyTimeout = 10 * time.Second
 
 func setPool(sqldb *sql.DB, opts Options, defaultOpen int) {
 	maxOpen := opts.MaxOpenConns

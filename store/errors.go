@@ -15,20 +15,26 @@ var (
 )
 
 func notFound(format string, args ...any) error {
-	return &ruleError{kind: ErrNotFound, msg: fmt.Sprintf(format, args...)}
+	return &RuleError{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
 }
 
 func conflict(format string, args ...any) error {
-	return &ruleError{kind: ErrConflict, msg: fmt.Sprintf(format, args...)}
+	return &RuleError{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
 }
 
-type ruleError struct {
-	kind error
-	msg  string
+// RuleError is a broken data rule: Kind is ErrNotFound or ErrConflict, Message says what, for the
+// API's users.
+type RuleError struct {
+	Kind    error
+	Message string
 }
 
-func (e *ruleError) Error() string { return e.msg }
-func (e *ruleError) Unwrap() error { return e.kind }
+func (e *RuleError) Error() string { return e.Message }
+func (e *RuleError) Unwrap() error { return e.Kind }
+
+// IsBusy reports whether err is SQLite giving up on a lock another connection held for longer than
+// its busy timeout (which store keeps within the request timeout).
+func IsBusy(err error) bool { return isBusy(err) }
 
 // PostgreSQL reports SQLSTATEs through pgdriver.Error.Field('C'); SQLite's messages are the same
 // through every driver, so both are matched without importing a particular SQLite driver.
