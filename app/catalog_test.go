@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -137,8 +138,12 @@ func TestProductsPagination(t *testing.T) {
 		t.Fatalf("category filter: %+v", inB)
 	}
 	empty := products(t, s.anon, map[string]any{"first": 0})
-	if len(empty.Names) != 0 || empty.PageInfo.EndCursor != nil {
-		t.Fatalf("first 0: %+v", empty)
+	if len(empty.Names) != 0 || empty.PageInfo.EndCursor != nil || !empty.PageInfo.HasNextPage {
+		t.Fatalf("first 0 (items follow): %+v", empty)
+	}
+	last := products(t, s.anon, map[string]any{"first": 0, "after": *inB.PageInfo.EndCursor, "cat": b})
+	if last.PageInfo.HasNextPage {
+		t.Fatalf("first 0 after the last item: %+v", last)
 	}
 
 	for name, vars := range map[string]map[string]any{
@@ -238,6 +243,14 @@ func TestProductInputRules(t *testing.T) {
 			}
 		})
 	}
+	// -0 is not negative, and is stored and answered as 0.
+	var out struct{ CreateProduct struct{ Price float64 } }
+	s.user.MustDo(createProduct, productVars("Zero", cat, math.Copysign(0, -1)), &out)
+	if math.Signbit(out.CreateProduct.Price) {
+		t.Fatalf("price -0 answered as -0")
+	}
+	s.admin.MustDo(`mutation { deleteProduct(name: "Zero") }`, nil, nil)
+
 	negativeQuantity := productVars("Saw", cat, 1)
 	negativeQuantity["in"].(map[string]any)["quantity"] = -0.5
 	if r := s.user.Do(createProduct, negativeQuantity); r.Code() != "BAD_USER_INPUT" {

@@ -76,9 +76,7 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 		afterID = id
 	}
 	page := &ProductPage{}
-	if limit == 0 {
-		return page, nil
-	}
+	// Even for first: 0 the query runs (LIMIT 1), so that hasNextPage says whether items follow.
 	args := make([]any, 0, 3)
 	args = append(args, afterID)
 	if f.CategoryID != 0 {

@@ -25,6 +25,13 @@ type ProductFields struct {
 }
 
 func (f *ProductFields) check() error {
+	// -0 passes "not negative"; store and echo it as 0.
+	if f.Price == 0 {
+		f.Price = 0
+	}
+	if f.Quantity == 0 {
+		f.Quantity = 0
+	}
 	if err := checkText("description", f.Description, maxDescriptionLen); err != nil {
 		return err
 	}
