@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -480,5 +481,31 @@ func TestRuleErrorMessages(t *testing.T) {
 		if r.Code() != tt.code || r.Errors[0].Message != tt.message {
 			t.Errorf("%s: want %s %q, got %s", tt.doc, tt.code, tt.message, r)
 		}
+	}
+}
+
+// TestCategoriesInCodePointOrder: categories come in the same order on both databases, whatever
+// collation PostgreSQL would use (here the column is switched to ICU en-US, where "a" < "B").
+func TestCategoriesInCodePointOrder(t *testing.T) {
+	s := newShop(t)
+	if store.IsPostgres(s.App.DB) {
+		if _, err := s.App.DB.ExecContext(context.Background(), `ALTER TABLE categories ALTER COLUMN name TYPE TEXT COLLATE "en-US-x-icu"`); err != nil {
+			t.Skipf("no ICU collation to test with: %v", err)
+		}
+	}
+	names := []string{"b", "B", "a", "Z", "a b", "ab", "é"}
+	for _, n := range names {
+		s.category(t, n)
+	}
+	var out struct{ Categories []struct{ Name string } }
+	s.user.MustDo(`{ categories { name } }`, nil, &out)
+	var got []string
+	for _, c := range out.Categories {
+		got = append(got, c.Name)
+	}
+	want := slices.Clone(names)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("categories in order %q, want %q", got, want)
 	}
 }

@@ -781,7 +781,7 @@ type Query {
   "A category by its name; null when there is none. Token: @auth."
   category("Exact category name." name: String!): Category @auth
 
-  "All categories, ordered by name. Token: @auth."
+  "All categories, ordered by name in Unicode code-point order (\"B\" before \"a\"). Token: @auth."
   categories: [Category!]! @auth
 }
 

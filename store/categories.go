@@ -36,10 +36,15 @@ func CategoryByName(ctx context.Context, db bun.IDB, name string) (*model.Catego
 	return c, found(err, "no category named %q", name)
 }
 
-// Categories lists every category by name.
+// Categories lists every category by name, in code-point order on both databases (PostgreSQL would
+// otherwise sort by its locale's collation, SQLite by bytes).
 func Categories(ctx context.Context, db bun.IDB) ([]*model.Category, error) {
 	var cs []*model.Category
-	err := db.NewSelect().Model(&cs).Order("name").Scan(ctx)
+	order := "name"
+	if IsPostgres(db) {
+		order = `name COLLATE "C"`
+	}
+	err := db.NewSelect().Model(&cs).OrderExpr(order).Scan(ctx)
 	return cs, err
 }
 
