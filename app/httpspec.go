@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -70,7 +71,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		// The request failed before execution: the response has errors and, by the GraphQL
 		// specification, no data entry.
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, media, requestErrorStatus(media, errs), resp, false)
+		writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp, false)
 		return
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
@@ -139,32 +140,42 @@ func negotiate(accept []string) (string, bool) {
 	if len(accept) == 0 {
 		return mediaJSON, true
 	}
+	best, bestQ := "", 0.0
 	for _, value := range accept {
 		for part := range strings.SplitSeq(value, ",") {
 			mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil || !acceptable(params) {
+			if err != nil {
 				continue
 			}
+			var media string
 			switch mediaType {
 			case mediaGraphQLResponse:
-				return mediaGraphQLResponse, true
+				media = mediaGraphQLResponse
 			case mediaJSON, "application/*", "*/*":
-				return mediaJSON, true
+				media = mediaJSON
+			default:
+				continue
+			}
+			// The highest quality wins; among equals, the first listed.
+			if q := quality(params); q > bestQ {
+				best, bestQ = media, q
 			}
 		}
 	}
-	return "", false
+	return best, best != ""
 }
 
-// acceptable reports whether an Accept entry's quality, if given, is above zero ("q=0" means
-// "not this one").
-func acceptable(params map[string]string) bool {
+// quality is an Accept entry's q parameter: 1 when absent, 0 ("not this one") when malformed.
+func quality(params map[string]string) float64 {
 	q, ok := params["q"]
 	if !ok {
-		return true
+		return 1
 	}
 	v, err := strconv.ParseFloat(q, 64)
-	return err == nil && v > 0
+	if err != nil || v < 0 || v > 1 {
+		return 0
+	}
+	return v
 }
 
 // rawParams are the GraphQL-over-HTTP request parameters before their types are checked.
@@ -204,6 +215,11 @@ func readParams(r *http.Request) (*graphql.RawParams, int, error) {
 			return nil, http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
 		case err != nil:
 			return nil, http.StatusBadRequest, errors.New("could not read the request body")
+		}
+		if !utf8.Valid(body) {
+			// JSON text is UTF-8 (RFC 8259); decoding would silently replace the bad bytes and
+			// store something the client never sent.
+			return nil, http.StatusBadRequest, errors.New("the request body is not valid UTF-8")
 		}
 		if err := decodeJSON(body, &raw); err != nil {
 			return nil, http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + err.Error())
@@ -290,13 +306,26 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
-// requestErrorStatus is the status of a response to a request that failed before execution.
+// requestErrorStatus is the status of a response to a request that failed before execution, and
+// so has no data entry. Under application/graphql-response+json that is 400, as the
+// GraphQL-over-HTTP spec requires, except for PERSISTED_QUERY_NOT_FOUND: that is a step of the
+// automatic persisted queries protocol the client drives, answered 200 as Apollo's link expects.
 // Under application/json it is 200 (clients of that media type read errors from the body, and
-// proxies must not mistake a bad query for a broken server); under
-// application/graphql-response+json it is 400 for parse and validation failures. Errors of other
-// kinds, such as PERSISTED_QUERY_NOT_FOUND, are part of a protocol the client drives and stay 200.
+// proxies must not mistake a bad query for a broken server), except for BAD_REQUEST, which is
+// always 400: the request was not a usable GraphQL request at all (README, Errors).
 func requestErrorStatus(media string, errs gqlerror.List) int {
-	if media == mediaGraphQLResponse && errcode.GetErrorKind(errs) == errcode.KindProtocol {
+	const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND" // gqlgen's extension.AutomaticPersistedQuery
+	persistedQueryNotFound := len(errs) > 0
+	for _, e := range errs {
+		switch e.Extensions["code"] {
+		case graph.CodeBadRequest:
+			return http.StatusBadRequest
+		case codePersistedQueryNotFound:
+		default:
+			persistedQueryNotFound = false
+		}
+	}
+	if media == mediaGraphQLResponse && !persistedQueryNotFound {
 		return http.StatusBadRequest
 	}
 	return http.StatusOK
