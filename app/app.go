@@ -153,7 +153,7 @@ func signingKeys(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) 
 
 // maintainKeys rotates and retires Ed25519 keys on schedule, and picks up keys other instances made.
 func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
-	ticker := time.NewTicker(min(max(a.cfg.JWTKeyRotation/4, time.Second), time.Hour))
+	ticker := time.NewTicker(keys.MaintenanceInterval())
 	defer ticker.Stop()
 	for {
 		select {

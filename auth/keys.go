@@ -48,7 +48,10 @@ const ed25519Algorithm = "Ed25519"
 // Ed25519Keys sign with EdDSA (Ed25519) keys kept in the database, shared by every instance. The
 // newest key signs; each token names its key in the kid header, so that other services can verify
 // it with GET /.well-known/jwks.json and older keys keep verifying until their tokens have expired.
-// A key is replaced after rotateEvery and deleted retainFor after its successor took over.
+// A key is replaced after rotateEvery and deleted once every token it can have signed has expired:
+// retainFor (the longest token lifetime) after the last moment any instance may still have signed
+// with it, which is up to one MaintenanceInterval after its successor was created, since each
+// instance picks up new keys only when it next runs Maintain.
 type Ed25519Keys struct {
 	db          *bun.DB
 	rotateEvery time.Duration
@@ -132,8 +135,8 @@ func (k *Ed25519Keys) Maintain(ctx context.Context) error {
 	}
 	var retired []string
 	for i := 0; i+1 < len(keys); i++ {
-		// keys[i] stopped signing when keys[i+1] was created.
-		if now.Sub(keys[i+1].CreatedAt) > k.retainFor {
+		// keys[i] stopped signing on every instance at most one interval after keys[i+1] was created.
+		if now.Sub(keys[i+1].CreatedAt) > k.MaintenanceInterval()+k.retainFor {
 			retired = append(retired, keys[i].KID)
 		}
 	}
@@ -141,6 +144,12 @@ func (k *Ed25519Keys) Maintain(ctx context.Context) error {
 		return err
 	}
 	return k.reload(ctx)
+}
+
+// MaintenanceInterval is how often each instance must call Maintain: a quarter of the rotation
+// period, between a second and an hour.
+func (k *Ed25519Keys) MaintenanceInterval() time.Duration {
+	return min(max(k.rotateEvery/4, time.Second), time.Hour)
 }
 
 func (k *Ed25519Keys) create(ctx context.Context) error {

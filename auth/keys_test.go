@@ -1,0 +1,71 @@
+package auth_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/store"
+)
+
+// TestEd25519KeyOutlivesTokensOfSlowerInstances: after a rotation, another instance may go on
+// signing with the superseded key until its next Maintain, up to one MaintenanceInterval later. The
+// key must keep verifying until those tokens have expired too.
+func TestEd25519KeyOutlivesTokensOfSlowerInstances(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := store.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	// Token times to the millisecond, so that expiries fall between the moments the test picks.
+	precision := jwt.TimePrecision
+	jwt.TimePrecision = time.Millisecond
+	t.Cleanup(func() { jwt.TimePrecision = precision })
+	const rotate, refreshTTL = 200 * time.Millisecond, 2 * time.Second
+	keysA, err := auth.NewEd25519Keys(ctx, db, rotate, refreshTTL) // creates key 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysB, err := auth.NewEd25519Keys(ctx, db, rotate, refreshTTL) // loads key 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := func(k auth.Keys) *auth.Tokens {
+		tok, err := auth.NewTokens(auth.TokenConfig{Keys: k, Issuer: "shopql", Audience: "shopql", AccessTTL: time.Minute, RefreshTTL: refreshTTL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tokensA, tokensB := tokens(keysA), tokens(keysB)
+
+	time.Sleep(rotate)
+	if err := keysA.Maintain(ctx); err != nil { // A rotates: key 2
+		t.Fatal(err)
+	}
+	rotated := time.Now()
+	// B's next Maintain is not due yet: it still signs with key 1.
+	time.Sleep(keysB.MaintenanceInterval() - 200*time.Millisecond)
+	issued, err := tokensB.Issue(auth.RefreshToken, 1, "session", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(issued.ExpiresAt.Add(-300 * time.Millisecond)))
+	if err := keysA.Maintain(ctx); err != nil { // A retires what it may
+		t.Fatal(err)
+	}
+	if time.Since(rotated) <= refreshTTL {
+		t.Fatal("the test did not wait past the token lifetime since the rotation")
+	}
+	if _, err := tokensA.Parse(issued.Token, auth.RefreshToken); err != nil {
+		t.Fatalf("a token signed by the superseded key, valid for another %v, was refused: %v", time.Until(issued.ExpiresAt).Round(time.Millisecond), err)
+	}
+}
