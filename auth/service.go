@@ -226,7 +226,9 @@ func (s *Service) SetUserBlocked(ctx context.Context, id int64, blocked bool) (*
 func (s *Service) SetUserAdmin(ctx context.Context, id int64, isAdmin bool) (*model.User, error) {
 	var u *model.User
 	err := s.revoke(ctx, func(ctx context.Context, tx bun.Tx) (revoked []model.Session, err error) {
-		before, err := store.UserByID(ctx, tx, id)
+		// Locked, so that a promotion committing meanwhile cannot make this demotion think there
+		// was no admin claim to revoke.
+		before, err := store.LockUserForUpdate(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}

@@ -45,10 +45,20 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*model.User, error) {
 // is ordered wholly before tx (and seen by it) or after it (and sees what tx wrote). SQLite needs no
 // lock: its write transactions run one at a time (_txlock=immediate).
 func LockUser(ctx context.Context, tx bun.Tx, id int64) (*model.User, error) {
+	return lockUser(ctx, tx, id, "SHARE")
+}
+
+// LockUserForUpdate is LockUser for a transaction that will change the account: concurrent changes
+// of it wait for tx, so that what tx read is still true when it writes.
+func LockUserForUpdate(ctx context.Context, tx bun.Tx, id int64) (*model.User, error) {
+	return lockUser(ctx, tx, id, "UPDATE")
+}
+
+func lockUser(ctx context.Context, tx bun.Tx, id int64, strength string) (*model.User, error) {
 	u := new(model.User)
 	q := tx.NewSelect().Model(u).Where("id = ?", id)
 	if IsPostgres(tx) {
-		q = q.For("SHARE")
+		q = q.For(strength)
 	}
 	err := q.Scan(ctx)
 	return u, found(err, "no account with ID %d", id)
