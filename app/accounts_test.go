@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -98,12 +99,20 @@ func TestAdminFromSettings(t *testing.T) {
 		t.Fatalf("users: %+v", out.Users)
 	}
 
-	// A restart with the settings again promotes an existing account and keeps its password.
+	// An existing account is promoted at start-up only with its own password: otherwise whoever
+	// registered the email first would become an administrator.
 	c := s.Client()
 	c.Register("boss@example.com", "boss-password")
 	cfg := s.Config
-	cfg.AdminEmail, cfg.AdminPassword = "boss@example.com", "ignored-password"
+	cfg.AdminEmail, cfg.AdminPassword = "boss@example.com", "someone-elses-password"
 	s.Close()
+	if a, err := app.New(context.Background(), cfg, apptest.Logger(t, "error")); err == nil {
+		a.Close()
+		t.Fatal("an existing account was promoted with a password that is not its own")
+	} else if !strings.Contains(err.Error(), "ADMIN_PASSWORD is not its password") {
+		t.Fatalf("unexpected start-up error: %v", err)
+	}
+	cfg.AdminPassword = "boss-password"
 	s = apptest.Start(t, cfg)
 	if tok := s.Client().Login("boss@example.com", "boss-password"); !tok.User.IsAdmin {
 		t.Fatal("existing account was not promoted")

@@ -270,7 +270,8 @@ func (s *Service) revoke(ctx context.Context, change func(context.Context, bun.T
 }
 
 // EnsureAdmin makes the account with email an administrator, creating it with password if it does
-// not exist. An existing account keeps its password.
+// not exist. An existing account is promoted only if password is its password: whoever registered
+// that email first would otherwise become an administrator with a password of their choosing.
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*model.User, error) {
 	u, err := store.UserByEmail(ctx, s.db, email)
 	switch {
@@ -286,6 +287,14 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 	}
 	if u.IsAdmin {
 		return u, nil
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("an account with this email already exists and ADMIN_PASSWORD is not its password: " +
+			"refusing to make it an administrator (set its password, or choose another ADMIN_EMAIL)")
 	}
 	return store.SetUserAdmin(ctx, s.db, u.ID, true)
 }
