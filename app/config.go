@@ -153,6 +153,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 	return c, c.validate()
 }
 
+// maxJWTLeeway bounds the clock tolerance: minutes of skew mean a broken clock, not a setting.
+const maxJWTLeeway = 5 * time.Minute
+
 func (c *Config) validate() error {
 	var problems []string
 	if c.Port < 0 || c.Port > 65535 {
@@ -163,6 +166,11 @@ func (c *Config) validate() error {
 	}
 	if c.JWTSigning != "hs256" && c.JWTSigning != "ed25519" {
 		problems = append(problems, "JWT_SIGNING must be hs256 or ed25519")
+	}
+	if c.JWTLeeway < 0 || c.JWTLeeway > maxJWTLeeway {
+		// Revoked sessions are forgotten an hour after their tokens expire; a token accepted for
+		// longer than that past its exp could outlive its revocation.
+		problems = append(problems, "JWT_LEEWAY must be between 0 and "+maxJWTLeeway.String())
 	}
 	if c.JWTKeyRotation <= 0 {
 		problems = append(problems, "JWT_KEY_ROTATION must be positive")

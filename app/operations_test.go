@@ -233,6 +233,9 @@ func TestOperationsSettings(t *testing.T) {
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "a.example"}, false},
 		{map[string]string{"METRICS": "false"}, true},
 		{map[string]string{"METRICS": "sometimes"}, false},
+		{map[string]string{"JWT_LEEWAY": "30s"}, true},
+		{map[string]string{"JWT_LEEWAY": "-1s"}, false},
+		{map[string]string{"JWT_LEEWAY": "2h"}, false}, // past the hourly clean-up of dead sessions
 	}
 	for _, c := range cases {
 		_, err := app.LoadConfig(nil, func(k string) string { return c.env[k] }, io.Discard)
