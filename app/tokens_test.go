@@ -236,12 +236,13 @@ func TestRefreshTokenHeaderReasons(t *testing.T) {
 // REFRESH_TOKEN_TTL ahead: the session lasts as long as it keeps being refreshed in time.
 func TestRefreshSlidesTheSession(t *testing.T) {
 	t.Parallel()
-	s := apptest.New(t, func(c *app.Config) { c.RefreshTokenTTL = 4 * time.Second })
+	// Token times are whole seconds: the margins below are a second either way.
+	s := apptest.New(t, func(c *app.Config) { c.RefreshTokenTTL = 6 * time.Second })
 	c := s.Client()
-	_, tok := c.User("ann@example.com")
-	time.Sleep(2 * time.Second)
-	second := refresh(t, c, tok.RefreshToken)
-	time.Sleep(2500 * time.Millisecond) // past the login's refresh expiry, within the second's
+	_, tok := c.User("ann@example.com") // refresh token good until login + 6 s
+	time.Sleep(3 * time.Second)
+	second := refresh(t, c, tok.RefreshToken) // good until login + 8 s at least
+	time.Sleep(4 * time.Second)               // login + 7 s: past the first, within the second
 	third := refresh(t, c, second.RefreshToken)
 	c.WithToken(third.AccessToken).MustDo(meQuery, nil, nil)
 }
