@@ -509,3 +509,19 @@ func TestCategoriesInCodePointOrder(t *testing.T) {
 		t.Fatalf("categories in order %q, want %q", got, want)
 	}
 }
+
+// TestEmptyCategoryHasNoProducts: a category without products lists none, alone or beside others.
+func TestEmptyCategoryHasNoProducts(t *testing.T) {
+	s := newShop(t, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	tools := s.category(t, "Tools")
+	s.category(t, "Empty")
+	s.product(t, "Hammer", tools, 1)
+	for _, q := range []string{
+		`{ categories { name products { name } } }`,
+		`{ category(name: "Empty") { products { name } } }`,
+	} {
+		if r := s.user.Do(q, nil); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"products":[]`) {
+			t.Errorf("%s: %s", q, r)
+		}
+	}
+}

@@ -48,8 +48,13 @@ func NewLoaders(db bun.IDB) *Loaders {
 			}
 			tooMany := dataloadgen.MappedFetchError[int64]{}
 			for _, id := range ids {
-				if !complete(id) {
+				switch {
+				case !complete(id):
 					tooMany[id] = errTooManyCategoryProducts
+				case byCategory[id] == nil:
+					// A category without products: an empty list (a missing key would be
+					// dataloadgen.ErrNotFound).
+					byCategory[id] = []*model.Product{}
 				}
 			}
 			if len(tooMany) > 0 {
@@ -91,11 +96,8 @@ func (l *Loaders) CategoryProducts(ctx context.Context, cats []*model.Category) 
 		return nil, err
 	}
 	total := 0
-	for i := range lists {
-		if lists[i] == nil {
-			lists[i] = []*model.Product{}
-		}
-		total += len(lists[i])
+	for _, list := range lists {
+		total += len(list)
 	}
 	if l.categoryProducts.Add(int64(total)) > MaxCategoryProducts {
 		return nil, errTooManyCategoryProducts

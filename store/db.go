@@ -81,7 +81,14 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 // would fail the query given to it; reporting it as bad makes database/sql drop it and use another,
 // so no request fails for it. The check is one non-blocking read system call.
 func discardIfClosed(_ context.Context, cn *pgdriver.Conn) error {
-	if connCheck(cn.Conn()) != nil {
+	conn := cn.Conn()
+	// pgdriver leaves the last read deadline on the socket (it sets a new one before every read);
+	// once past, a read fails with a timeout without looking, and every connection idle for
+	// longer than that would be thrown away.
+	if err := conn.SetReadDeadline(time.Time{}); err != nil {
+		return driver.ErrBadConn
+	}
+	if connCheck(conn) != nil {
 		return driver.ErrBadConn
 	}
 	return nil
@@ -113,7 +120,9 @@ func sqliteDSN(rawURL string, busyTimeout time.Duration) string {
 	if busyTimeout <= 0 || busyTimeout > maxBusyTimeout {
 		busyTimeout = maxBusyTimeout
 	}
-	busyTimeout = max(busyTimeout, time.Millisecond) // 0 would mean not waiting at all
+	// At least a second, so that start-up and background work, which share the pool, are not
+	// refused for a short REQUEST_TIMEOUT.
+	busyTimeout = max(busyTimeout, time.Second)
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
