@@ -74,17 +74,21 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &limitErr):
 			setCode(gqlErr, limitErr.Message, CodeTooManyRequests)
 			gqlErr.Extensions["retryAfter"] = limitErr.RetryAfterSeconds()
-		case errors.Is(err, context.DeadlineExceeded), deadlinePassed(ctx), store.IsBusy(err):
-			// Drivers report a deadline in their own words (PostgreSQL: an I/O timeout on the
-			// socket, which can fire a moment before the context's timer; SQLite: busy after
-			// waiting for a lock), so the request's own deadline decides.
-			setCode(gqlErr, "the request took too long and was stopped", CodeTimeout)
 		case gqlErr.Err == nil && gqlErr.Extensions["code"] == nil:
 			// A few of gqlgen's own request errors carry no code (e.g. "provided APQ hash does
 			// not match query"); every error a client sees has one.
 			setCode(gqlErr, gqlErr.Message, CodeBadRequest)
 		case gqlErr.Err == nil:
 			// gqlgen's own errors (parse, validation, coercion) are written for clients already.
+		case errors.Is(err, context.DeadlineExceeded), deadlinePassed(ctx), store.IsBusy(err):
+			// Drivers report a deadline in their own words (PostgreSQL: an I/O timeout on the
+			// socket, which can fire a moment before the context's timer; SQLite: busy after
+			// waiting for a lock), so the request's own deadline decides. What was cut short is
+			// logged, in case it was something else.
+			if !errors.Is(err, context.DeadlineExceeded) {
+				log.WarnContext(ctx, "resolver failed at the request deadline", "err", err, "path", gqlErr.Path.String())
+			}
+			setCode(gqlErr, "the request took too long and was stopped", CodeTimeout)
 		default:
 			log.ErrorContext(ctx, "resolver failed", "err", err, "path", gqlErr.Path.String())
 			setCode(gqlErr, "internal server error", CodeInternal)
