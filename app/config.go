@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,7 +69,7 @@ type Config struct {
 // setting describes one configuration value for both the flag set and the environment.
 type setting struct {
 	env, flag, usage string
-	bind             func(fs *flag.FlagSet, name, usage, envValue string) error
+	bind             func(fs *flag.FlagSet, name, usage string)
 	secret           bool // never echo its value in the usage text
 }
 
@@ -126,9 +125,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 	fs.SetOutput(usageOut)
 	all := settings(&c)
 	for _, s := range all {
-		if err := s.bind(fs, s.flag, fmt.Sprintf("%s (env %s)", s.usage, s.env), getenv(s.env)); err != nil {
-			return c, fmt.Errorf("%s: %w", s.env, err)
-		}
+		// Bound with the built-in default, so that the usage text shows that and never a value
+		// from the environment (DATABASE_URL may hold a password).
+		s.bind(fs, s.flag, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 		if s.secret {
 			fs.Lookup(s.flag).DefValue = ""
 		}
@@ -137,7 +136,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 		add(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "shopql: the shop's GraphQL API server.\n\nUsage:\n  shopql [flags]\n  shopql seed [-products N] [-categories N] [flags]   add sample products\n\nEvery flag can also be set by the environment variable named beside it.\n\n")
+		fmt.Fprintf(fs.Output(), "shopql: the shop's GraphQL API server.\n\nUsage:\n  shopql [flags]\n  shopql seed [-products N] [-categories N] [flags]   add sample products\n\nEvery flag can also be set by the environment variable named beside it; a flag wins.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -145,6 +144,17 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	// The environment fills in what the command line left unset: a flag wins, even over a
+	// malformed variable.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range all {
+		if v := getenv(s.env); v != "" && !given[s.flag] {
+			if err := fs.Set(s.flag, v); err != nil {
+				return c, fmt.Errorf("%s: invalid value %q: %w", s.env, v, err)
+			}
+		}
 	}
 	if c.PasswordHashConcurrency <= 0 {
 		// Half the CPUs: a login flood leaves the other half to the rest of the API.
@@ -193,6 +203,11 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		problems = append(problems, "LOG_FORMAT must be text or json")
 	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, "LOG_LEVEL must be debug, info, warn or error")
+	}
 	problems = append(problems, c.limitProblems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
@@ -200,54 +215,18 @@ func (c *Config) validate() error {
 	return nil
 }
 
-func stringVar(p *string, def string) func(*flag.FlagSet, string, string, string) error {
-	return func(fs *flag.FlagSet, name, usage, env string) error {
-		if env != "" {
-			def = env
-		}
-		fs.StringVar(p, name, def, usage)
-		return nil
-	}
+func stringVar(p *string, def string) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) { fs.StringVar(p, name, def, usage) }
 }
 
-func intVar(p *int, def int) func(*flag.FlagSet, string, string, string) error {
-	return func(fs *flag.FlagSet, name, usage, env string) error {
-		if env != "" {
-			v, err := strconv.Atoi(env)
-			if err != nil {
-				return fmt.Errorf("not an integer: %q", env)
-			}
-			def = v
-		}
-		fs.IntVar(p, name, def, usage)
-		return nil
-	}
+func intVar(p *int, def int) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) { fs.IntVar(p, name, def, usage) }
 }
 
-func boolVar(p *bool, def bool) func(*flag.FlagSet, string, string, string) error {
-	return func(fs *flag.FlagSet, name, usage, env string) error {
-		if env != "" {
-			v, err := strconv.ParseBool(env)
-			if err != nil {
-				return fmt.Errorf("not true or false: %q", env)
-			}
-			def = v
-		}
-		fs.BoolVar(p, name, def, usage)
-		return nil
-	}
+func boolVar(p *bool, def bool) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) { fs.BoolVar(p, name, def, usage) }
 }
 
-func durationVar(p *time.Duration, def time.Duration) func(*flag.FlagSet, string, string, string) error {
-	return func(fs *flag.FlagSet, name, usage, env string) error {
-		if env != "" {
-			v, err := time.ParseDuration(env)
-			if err != nil {
-				return fmt.Errorf("not a duration such as 15m or 720h: %q", env)
-			}
-			def = v
-		}
-		fs.DurationVar(p, name, def, usage)
-		return nil
-	}
+func durationVar(p *time.Duration, def time.Duration) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) { fs.DurationVar(p, name, def, usage) }
 }

@@ -103,20 +103,16 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 }
 
 // rateVar binds a rate such as "10/15m" (auth.ParseRate).
-func rateVar(p *auth.Rate, def string) func(*flag.FlagSet, string, string, string) error {
-	return func(fs *flag.FlagSet, name, usage, env string) error {
-		if env != "" {
-			def = env
-		}
+func rateVar(p *auth.Rate, def string) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) {
 		r, err := auth.ParseRate(def)
 		if err != nil {
-			return err
+			panic(err) // a built-in default
 		}
 		*p = r
 		fs.Func(name, usage+" (default "+def+")", func(s string) (err error) {
 			*p, err = auth.ParseRate(s)
 			return err
 		})
-		return nil
 	}
 }

@@ -233,6 +233,10 @@ func TestOperationsSettings(t *testing.T) {
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "a.example"}, false},
 		{map[string]string{"METRICS": "false"}, true},
 		{map[string]string{"METRICS": "sometimes"}, false},
+		{map[string]string{"LOG_LEVEL": "debug"}, true},
+		{map[string]string{"LOG_LEVEL": "WARN"}, true},
+		{map[string]string{"LOG_LEVEL": "verbose"}, false},
+		{map[string]string{"PORT": "eighty"}, false},
 		{map[string]string{"JWT_LEEWAY": "30s"}, true},
 		{map[string]string{"JWT_LEEWAY": "-1s"}, false},
 		{map[string]string{"JWT_LEEWAY": "2h"}, false}, // past the hourly clean-up of dead sessions
@@ -242,6 +246,24 @@ func TestOperationsSettings(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("%v: err = %v", c.env, err)
 		}
+	}
+}
+
+// TestFlagsWinOverTheEnvironment: a flag overrides its variable, even a malformed one, and the usage
+// text (printed for -h and on any flag error) never shows a value from the environment.
+func TestFlagsWinOverTheEnvironment(t *testing.T) {
+	env := map[string]string{"PORT": "eighty", "DATABASE_URL": "postgres://shop:s3cret-pw@db:5432/shop", "LOG_LEVEL": "warn"}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := app.LoadConfig([]string{"-port", "8081"}, getenv, io.Discard)
+	if err != nil || cfg.Port != 8081 || cfg.LogLevel != "warn" || cfg.DatabaseURL != env["DATABASE_URL"] {
+		t.Fatalf("-port 8081 with PORT=eighty: %+v, %v", cfg, err)
+	}
+	var usage strings.Builder
+	if _, err := app.LoadConfig([]string{"-prot", "8081"}, getenv, &usage); err == nil {
+		t.Fatal("an unknown flag was accepted")
+	}
+	if strings.Contains(usage.String(), "s3cret-pw") || !strings.Contains(usage.String(), "-database-url") {
+		t.Fatalf("usage text shows the environment's database password, or no settings:\n%s", usage.String())
 	}
 }
 
