@@ -1,8 +1,11 @@
 package app_test
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +116,32 @@ func TestRegisterThrottledPerAddress(t *testing.T) {
 	assertThrottled(t, c.Do(`mutation { register(input: {email: "c@example.com", username: "c", password: "password-c"}) { id } }`, nil))
 	// Logging in is not affected.
 	c.Login("a@example.com", "password-a")
+}
+
+// TestThrottleKeysAreBounded: the per-account login throttle remembers a failed login by a digest of
+// the email, not the email as sent, which can be as large as a request body.
+func TestThrottleKeysAreBounded(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	heap := func() int64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := heap()
+	const logins, size = 40, 900 << 10 // within the default 50 failed logins per address
+	for i := range logins {
+		email := strings.Repeat(string(rune('a'+i%26)), size) + strings.Repeat("x", i)
+		body, _ := json.Marshal(map[string]any{
+			"query":     `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
+			"variables": map[string]any{"e": email, "p": "wrong-password"},
+		})
+		if r := c.Post(body, nil); r.Reason() != "INVALID_CREDENTIALS" {
+			t.Fatalf("login %d: %s", i, r)
+		}
+	}
+	if grown := heap() - before; grown > 8<<20 {
+		t.Fatalf("%d failed logins with %d KiB emails left %d MiB on the heap", logins, size>>10, grown>>20)
+	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"strconv"
@@ -189,7 +190,7 @@ func (t *throttles) beginLogin(ctx context.Context, email string) (done func(ok 
 		return func(bool) {}, nil
 	}
 	now := time.Now()
-	account, address := "account:"+strings.ToLower(strings.TrimSpace(email)), ClientAddress(ctx)
+	account, address := accountKey(email), ClientAddress(ctx)
 	if ok, wait := t.loginAddress.Take(address, now); !ok {
 		return nil, &RateLimitError{"too many failed logins from your address: try again later", wait}
 	}
@@ -207,6 +208,13 @@ func (t *throttles) beginLogin(ctx context.Context, email string) (done func(ok 
 }
 
 // beginRegister spends a registration of the caller's address.
+// accountKey is the throttle key of the account an email names: a fixed-size digest of it, since
+// the email is whatever the caller sent (up to MAX_BODY_BYTES) and the table keeps keys for minutes.
+func accountKey(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return string(sum[:])
+}
+
 func (t *throttles) beginRegister(ctx context.Context) error {
 	if t == nil {
 		return nil
