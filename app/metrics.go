@@ -20,6 +20,10 @@ import (
 // system's storage without end. Names past the bound are counted as "other".
 const maxOperationLabels = 200
 
+// maxOperationLabelBytes bounds the length of an operation name used as a label: a GraphQL name can
+// be as long as a document, and every series line repeats it.
+const maxOperationLabelBytes = 100
+
 // metrics are the Prometheus series of one App. Each App has its own registry, so that tests can
 // run many servers in one process.
 type metrics struct {
@@ -109,10 +113,14 @@ func (m *metrics) observe(route, operation, opType, outcome string, status int, 
 }
 
 // operationLabel returns the label for an operation name: the name itself while fewer than
-// maxOperationLabels names have been seen, "other" for new names after that.
+// maxOperationLabels names have been seen, "other" for new names after that and for names longer
+// than maxOperationLabelBytes.
 func (m *metrics) operationLabel(name string) string {
 	if name == "" {
 		return "none"
+	}
+	if len(name) > maxOperationLabelBytes {
+		return "other"
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

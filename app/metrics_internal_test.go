@@ -3,6 +3,7 @@ package app
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,10 @@ func TestOperationLabelsAreBounded(t *testing.T) {
 	}
 	if got := m.operationLabel("Op0"); got != "Op0" {
 		t.Errorf("a name seen before the bound: label %q", got)
+	}
+	m = newMetrics(&sql.DB{})
+	if got := m.operationLabel(strings.Repeat("Q", maxOperationLabelBytes+1)); got != "other" {
+		t.Errorf("a name longer than %d bytes: label of %d bytes, want other", maxOperationLabelBytes, len(got))
 	}
 	if got := m.operationLabel(""); got != "none" {
 		t.Errorf("no operation: label %q", got)

@@ -167,6 +167,9 @@ func (a *App) finish(r *http.Request, info *requestInfo, rec *statusRecorder, el
 		slog.String("outcome", outcome),
 	}
 	if op != "" {
+		if len(op) > maxOperationLabelBytes { // names are ASCII: cutting bytes cuts no character
+			op = op[:maxOperationLabelBytes] + "…"
+		}
 		attrs = append(attrs, slog.String("operation", op), slog.String("op_type", opType))
 	}
 	if len(codes) > 0 {
