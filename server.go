@@ -63,6 +63,17 @@ func main() {
 
 // run serves on ln until ctx ends (SIGINT or SIGTERM), then stops accepting connections, lets
 // in-flight requests finish (30 s at most) and closes the database.
+// writeTimeout is how long the server gives a request to be answered, from the end of its headers:
+// past REQUEST_TIMEOUT by a margin for reading the body and writing the answer, so that a request
+// is stopped with a TIMEOUT error rather than a dropped connection; no limit when REQUEST_TIMEOUT
+// has none.
+func writeTimeout(requestTimeout time.Duration) time.Duration {
+	if requestTimeout <= 0 {
+		return 0
+	}
+	return max(60*time.Second, requestTimeout+30*time.Second)
+}
+
 func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln net.Listener) error {
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -74,7 +85,7 @@ func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln net.Listener)
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout(cfg.RequestTimeout),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

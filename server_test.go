@@ -86,3 +86,17 @@ func TestGracefulShutdown(t *testing.T) {
 	// The database was closed cleanly, with the in-flight request's write in it.
 	apptest.Start(t, cfg).Client().Login("ann@example.com", "password-1")
 }
+
+// TestWriteTimeoutFollowsRequestTimeout: the HTTP server never cuts off a response the request
+// timeout still allows.
+func TestWriteTimeoutFollowsRequestTimeout(t *testing.T) {
+	for _, tt := range []struct{ request, write time.Duration }{
+		{10 * time.Second, 60 * time.Second},
+		{5 * time.Minute, 5*time.Minute + 30*time.Second},
+		{0, 0}, // REQUEST_TIMEOUT=0: no limit
+	} {
+		if got := writeTimeout(tt.request); got != tt.write {
+			t.Errorf("REQUEST_TIMEOUT %v: write timeout %v, want %v", tt.request, got, tt.write)
+		}
+	}
+}
