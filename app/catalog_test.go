@@ -525,3 +525,20 @@ func TestEmptyCategoryHasNoProducts(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedAgainAfterDeletion: seeding continues after the highest sample number, so it can be run
+// again after products were deleted (names are unique).
+func TestSeedAgainAfterDeletion(t *testing.T) {
+	s := newShop(t, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	ctx := context.Background()
+	if err := store.Seed(ctx, s.App.DB, 10, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.admin.MustDo(`mutation { deleteProduct(name: "Product 0000003") }`, nil, nil)
+	if err := store.Seed(ctx, s.App.DB, 5, 2, nil); err != nil {
+		t.Fatalf("seeding again after a deletion: %v", err)
+	}
+	if got := products(t, s.user, map[string]any{"first": 100}); got.TotalCount != 14 || got.Names[len(got.Names)-1] != "Product 0000015" {
+		t.Fatalf("after seeding 10, deleting 1, seeding 5: %d products, last %q", got.TotalCount, got.Names[len(got.Names)-1])
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -32,9 +33,22 @@ func Seed(ctx context.Context, db *bun.DB, n, categories int, progress func(done
 		}
 		ids[i] = c.ID
 	}
-	var start int
-	if err := db.NewSelect().Model((*model.Product)(nil)).ColumnExpr("COUNT(*)").Scan(ctx, &start); err != nil {
+	// Continue after the highest sample number present (not the count: products may have been
+	// deleted since, and names are unique). Numbers are zero-padded, so the greatest name is the
+	// greatest number.
+	var last sql.NullString
+	err := db.NewSelect().Model((*model.Product)(nil)).ColumnExpr("MAX(name)").
+		Where("name LIKE ?", "Product _______").
+		Where("name BETWEEN ? AND ?", "Product 0000000", "Product 9999999").
+		Scan(ctx, &last)
+	if err != nil {
 		return err
+	}
+	var start int
+	if last.Valid {
+		if _, err := fmt.Sscanf(last.String, "Product %d", &start); err != nil {
+			return fmt.Errorf("reading the last sample product number from %q: %w", last.String, err)
+		}
 	}
 	for done := 0; done < n; {
 		size := min(seedBatch, n-done)
