@@ -37,8 +37,12 @@ func parseOrigins(list string) ([]string, error) {
 			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://shop.example.com", item)
 		}
-		// Browsers send origins in lower case.
-		origins = append(origins, strings.ToLower(item))
+		// Browsers send origins in lower case, and without the scheme's default port.
+		host := strings.ToLower(u.Host)
+		if (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80") {
+			host = strings.TrimSuffix(host, ":"+u.Port())
+		}
+		origins = append(origins, strings.ToLower(u.Scheme)+"://"+host)
 	}
 	return origins, nil
 }

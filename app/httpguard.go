@@ -57,6 +57,8 @@ func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 func parseAddr(s string) netip.Addr {
 	if host, _, err := net.SplitHostPort(s); err == nil {
 		s = host
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1] // a bracketed IPv6 address without a port
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {

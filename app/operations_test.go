@@ -189,6 +189,13 @@ func TestCORS(t *testing.T) {
 		t.Errorf("preflight from another origin: %d %v", r.status, r.header)
 	}
 
+	// An origin configured with its scheme's default port (or in upper case) matches what browsers
+	// send: no default port, lower case.
+	withPort := apptest.New(t, func(c *app.Config) { c.CORSAllowedOrigins = "HTTPS://Shop.Example.com:443" })
+	if r := preflight(withPort, allowed); r.status != http.StatusNoContent {
+		t.Errorf("origin configured with :443, browser sends %s: preflight %d", allowed, r.status)
+	}
+
 	post := send(t, s, "POST", "/graphql", `{"query":"{ __typename }"}`, map[string]string{"Content-Type": "application/json", "Origin": allowed})
 	if post.header.Get("Access-Control-Allow-Origin") != allowed || !hasVaryOrigin(post.header) ||
 		!strings.Contains(post.header.Get("Access-Control-Expose-Headers"), "X-Request-Id") {
