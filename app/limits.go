@@ -24,6 +24,7 @@ func (c *Config) graphQLLimits() *limits.Extension {
 		MaxDirectives:    c.GraphQLMaxDirectives,
 		MaxComplexity:    c.GraphQLMaxComplexity,
 		OncePerOperation: []string{"login", "register", "refreshToken"},
+		NoIntrospection:  !c.GraphQLIntrospection,
 	})
 }
 

@@ -148,15 +148,20 @@ func TestIntrospectionSetting(t *testing.T) {
 		t.Run(fmt.Sprint("enabled=", on), func(t *testing.T) {
 			s := apptest.New(t, func(c *app.Config) { c.GraphQLIntrospection, c.GraphiQL = on, on })
 			c := s.Client()
-			r := c.Do(`{ __schema { queryType { name } } }`, nil)
-			if on == (len(r.Errors) > 0) {
-				t.Fatalf("introspection: %s", r)
+			for _, doc := range []string{
+				`{ __schema { queryType { name } } }`,
+				`{ __type(name: "User") { fields { name } } }`,
+				`query { ...F } fragment F on Query { me { id } __type(name: "User") { name } }`,
+			} {
+				r := c.Do(doc, nil)
+				if on && len(r.Errors) > 0 && r.Reason() != "TOKEN_MISSING" {
+					t.Fatalf("%s with introspection on: %s", doc, r)
+				}
+				if !on && (r.Code() != "GRAPHQL_VALIDATION_FAILED" || r.Data != nil) {
+					t.Fatalf("%s with introspection off: want GRAPHQL_VALIDATION_FAILED and no data, got %s", doc, r)
+				}
 			}
-			r = c.Do(`{ __type(name: "User") { fields { name } } }`, nil)
-			if on == (len(r.Errors) > 0) {
-				t.Fatalf("__type: %s", r)
-			}
-			r = c.Do(typo, nil)
+			r := c.Do(typo, nil)
 			if r.Code() != "GRAPHQL_VALIDATION_FAILED" || strings.Contains(r.Errors[0].Message, "Did you mean") != on {
 				t.Fatalf("suggestions: %s", r)
 			}

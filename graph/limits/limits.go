@@ -45,6 +45,9 @@ type Config struct {
 	// OncePerOperation are root fields of which an operation may hold one, aliases and fragments
 	// included: one in total, not one of each.
 	OncePerOperation []string
+	// NoIntrospection refuses documents that select __schema or __type anywhere, as a validation
+	// error, before anything runs (gqlgen would otherwise fail those fields one by one as they run).
+	NoIntrospection bool
 }
 
 // Extension enforces Config. Add it to a handler.Server with Use.
@@ -104,6 +107,11 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 	case e.cfg.MaxDirectives > 0 && s.directives > e.cfg.MaxDirectives:
 		return refuse(ReasonDirectives, "the query uses %d directives, more than the limit of %d", s.directives, e.cfg.MaxDirectives)
 	}
+	if e.cfg.NoIntrospection && selectsIntrospection(op.Operation.SelectionSet, op.Doc.Fragments, map[string]bool{}) {
+		err := gqlerror.Errorf("introspection is disabled on this server")
+		errcode.Set(err, errcode.ValidationFailed)
+		return err
+	}
 	if len(e.once) > 0 {
 		counts := map[string]int{}
 		w.rootFields(op.Operation.SelectionSet, counts, map[string]bool{})
@@ -132,6 +140,32 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 		}
 	}
 	return nil
+}
+
+// selectsIntrospection reports whether set selects __schema or __type at any depth, through
+// fragments (each visited once).
+func selectsIntrospection(set ast.SelectionSet, fragments ast.FragmentDefinitionList, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == "__schema" || sel.Name == "__type" || selectsIntrospection(sel.SelectionSet, fragments, seen) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsIntrospection(sel.SelectionSet, fragments, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[sel.Name] {
+				continue
+			}
+			seen[sel.Name] = true
+			if f := fragments.ForName(sel.Name); f != nil && selectsIntrospection(f.SelectionSet, fragments, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refuse builds the error every limit reports.
