@@ -52,14 +52,14 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	if !ok {
 		// The client accepts neither media type we can produce, so nothing it understands can be sent;
 		// the body is for humans reading the exchange.
-		writeRequestError(w, mediaJSON, http.StatusNotAcceptable,
+		writeRequestError(w, r, mediaJSON, http.StatusNotAcceptable,
 			"the Accept header must allow application/graphql-response+json or application/json")
 		return
 	}
 	start := graphql.Now()
 	params, status, err := readParams(r)
 	if err != nil {
-		writeRequestError(w, media, status, err.Error())
+		writeRequestError(w, r, media, status, err.Error())
 		return
 	}
 	params.Headers = r.Header
@@ -77,12 +77,15 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		// Only queries are safe; a mutation must not run because a link was followed.
 		w.Header().Set("Allow", "POST")
-		writeRequestError(w, media, http.StatusMethodNotAllowed, "only queries can be sent with GET; send mutations with POST")
+		writeRequestError(w, r, media, http.StatusMethodNotAllowed, "only queries can be sent with GET; send mutations with POST")
 		return
 	}
 	if usesDefer(opCtx.Doc) {
 		// gqlgen would send the first part and silently drop the deferred ones (with null in
 		// non-null fields); refusing is better than wrong data.
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.addError(errcode.ValidationFailed, "")
+		}
 		errs := gqlerror.List{deferUnsupported}
 		writeResponse(w, media, requestErrorStatus(media, errs), &graphql.Response{Errors: errs}, false)
 		return
@@ -333,8 +336,13 @@ func requestErrorStatus(media string, errs gqlerror.List) int {
 
 // writeRequestError answers a request that could not be processed as GraphQL, with a GraphQL
 // response holding one error so that clients can show it like any other.
-func writeRequestError(w http.ResponseWriter, media string, status int, message string) {
-	err := &gqlerror.Error{Message: message, Extensions: map[string]any{"code": requestErrorCode(status)}}
+// It is recorded for the request's log line and metrics, as the error presenter records the others.
+func writeRequestError(w http.ResponseWriter, r *http.Request, media string, status int, message string) {
+	code := requestErrorCode(status)
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.reject(code)
+	}
+	err := &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
 	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{err}}, false)
 }
 
@@ -424,5 +432,5 @@ func (otherMethods) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphEx
 	if !ok {
 		media = mediaJSON
 	}
-	writeRequestError(w, media, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on this endpoint; use "+graphQLAllow)
+	writeRequestError(w, r, media, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on this endpoint; use "+graphQLAllow)
 }

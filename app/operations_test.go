@@ -337,3 +337,32 @@ func TestProbes(t *testing.T) {
 		t.Errorf("/healthz without a database: %d %s", r.status, r.text)
 	}
 }
+
+// TestRefusalsAreLogged: requests the HTTP layer refuses, and documents refused for @defer, are
+// logged and counted with the code the client got.
+func TestRefusalsAreLogged(t *testing.T) {
+	s, logs := loggedServer(t)
+	send(t, s, "GET", "/graphql?query="+url.QueryEscape(`mutation { logout }`), "", nil)
+	send(t, s, "POST", "/graphql", `{ __typename }`, map[string]string{"Content-Type": "text/plain"})
+	send(t, s, "POST", "/graphql", `{"query":"{ ... @defer { __typename } }"}`, map[string]string{"Content-Type": "application/json"})
+	lines := requestLines(t, logs.String())
+	want := []struct{ code, outcome string }{
+		{"METHOD_NOT_ALLOWED", "rejected"},
+		{"UNSUPPORTED_MEDIA_TYPE", "rejected"},
+		{"GRAPHQL_VALIDATION_FAILED", "error"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d request lines, want %d:\n%s", len(lines), len(want), logs)
+	}
+	for i, w := range want {
+		if lines[i]["codes"] != w.code || lines[i]["outcome"] != w.outcome {
+			t.Errorf("line %d: codes %v, outcome %v; want %s, %s", i, lines[i]["codes"], lines[i]["outcome"], w.code, w.outcome)
+		}
+	}
+	metrics := send(t, s, "GET", "/metrics", "", nil).text
+	for _, w := range want {
+		if !strings.Contains(metrics, `code="`+w.code+`"`) {
+			t.Errorf("/metrics counts no error with code %s", w.code)
+		}
+	}
+}

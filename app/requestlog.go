@@ -32,6 +32,7 @@ type requestInfo struct {
 	opType    string // query or mutation
 	codes     []string
 	reasons   []string
+	rejected  bool // the HTTP layer refused the request before GraphQL processing
 }
 
 type requestInfoKey struct{}
@@ -64,11 +65,19 @@ func (i *requestInfo) addError(code, reason string) {
 	}
 }
 
-// snapshot returns a consistent copy of what was recorded.
-func (i *requestInfo) snapshot() (operation, opType string, codes, reasons []string) {
+// reject records that the HTTP layer refused the request, with the code it answered.
+func (i *requestInfo) reject(code string) {
+	i.addError(code, "")
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return i.operation, i.opType, slices.Clone(i.codes), slices.Clone(i.reasons)
+	i.rejected = true
+}
+
+// snapshot returns a consistent copy of what was recorded.
+func (i *requestInfo) snapshot() (operation, opType string, codes, reasons []string, rejected bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.operation, i.opType, slices.Clone(i.codes), slices.Clone(i.reasons), i.rejected
 }
 
 // requestID returns the id the client or a proxy sent if it is sane (short, printable, no
@@ -142,9 +151,9 @@ func (a *App) observe(next http.Handler) http.Handler {
 
 // finish logs the request and counts it.
 func (a *App) finish(r *http.Request, info *requestInfo, rec *statusRecorder, elapsed time.Duration) {
-	op, opType, codes, reasons := info.snapshot()
+	op, opType, codes, reasons, rejected := info.snapshot()
 	route := routeOf(r.URL.Path)
-	outcome := outcomeOf(rec.status, codes)
+	outcome := outcomeOf(rec.status, codes, rejected)
 	if a.metrics != nil {
 		a.metrics.observe(route, op, opType, outcome, rec.status, codes, reasons, elapsed)
 	}
@@ -184,10 +193,12 @@ func (a *App) finish(r *http.Request, info *requestInfo, rec *statusRecorder, el
 // outcomeOf classifies a request for logs and metrics: ok; error when the GraphQL response
 // carried errors; rejected when the HTTP layer refused it (bad method, media type, JSON, …);
 // failed on a server error.
-func outcomeOf(status int, codes []string) string {
+func outcomeOf(status int, codes []string, rejected bool) string {
 	switch {
 	case status >= 500:
 		return "failed"
+	case rejected:
+		return "rejected"
 	case len(codes) > 0:
 		return "error"
 	case status >= 400:
