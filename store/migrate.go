@@ -43,20 +43,43 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 		migrate.WithMarkAppliedOnSuccess(true))
 }
 
-// Migrate applies pending migrations. Instances starting together take bun's migration lock in turn,
+// Migrate applies pending migrations. Instances starting together take a migration lock in turn,
 // so each migration runs exactly once; the others wait for the lock and then find nothing to do.
+//
+// On PostgreSQL the lock is an advisory lock held by one connection (per schema): it is released
+// when that session ends, so an instance killed while migrating cannot leave it behind. SQLite uses
+// bun's lock table, and only when migrations are pending, so that a lock row left by a process
+// killed mid-migration blocks only the next migration, with an error saying how to clear it.
 func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	m := newMigrator(db)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	if IsPostgres(db) {
+		unlock, err := advisoryLock(ctx, db, "shopql migrations")
+		if err != nil {
+			return nil, fmt.Errorf("lock migrations: %w", err)
+		}
+		defer unlock()
+		if err := m.Init(ctx); err != nil {
+			return nil, fmt.Errorf("init migrations: %w", err)
+		}
+		return apply(ctx, m)
+	}
 	if err := retryContended(ctx, func() error { return m.Init(ctx) }); err != nil {
 		return nil, fmt.Errorf("init migrations: %w", err)
 	}
+	if n, err := pending(ctx, m); err != nil || n == 0 {
+		return nil, err
+	}
 	if err := retryContended(ctx, func() error { return m.Lock(ctx) }); err != nil {
-		return nil, fmt.Errorf("lock migrations: %w", err)
+		return nil, fmt.Errorf("lock migrations (if no other instance is migrating, a process was "+
+			"killed while it did: DELETE FROM bun_migration_locks clears its lock): %w", err)
 	}
 	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
+	return apply(ctx, m)
+}
 
+func apply(ctx context.Context, m *migrate.Migrator) ([]string, error) {
 	group, err := m.Migrate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -68,9 +91,32 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	return applied, nil
 }
 
+// advisoryLock takes a PostgreSQL session-level advisory lock named name (in the current schema)
+// on a connection of its own, waiting for it as long as ctx allows. unlock releases it and returns
+// the connection.
+func advisoryLock(ctx context.Context, db *bun.DB, name string) (unlock func(), err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := "hashtext(? || current_schema())"
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")", name); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")", name)
+		_ = conn.Close()
+	}, nil
+}
+
 // Pending reports migrations not applied yet; readiness checks use it.
 func Pending(ctx context.Context, db *bun.DB) (int, error) {
-	ms, err := newMigrator(db).MigrationsWithStatus(ctx)
+	return pending(ctx, newMigrator(db))
+}
+
+func pending(ctx context.Context, m *migrate.Migrator) (int, error) {
+	ms, err := m.MigrationsWithStatus(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -96,6 +142,8 @@ func retryContended(ctx context.Context, fn func() error) error {
 }
 
 func isContention(err error) bool {
-	// 42P07 duplicate_table: two CREATE TABLE IF NOT EXISTS at once.
-	return isUniqueViolation(err) || sqlState(err) == "42P07" || strings.Contains(err.Error(), "already locked") || isBusy(err)
+	// 42P07 duplicate_table, 42710 duplicate_object (the table's row type): two CREATE TABLE IF
+	// NOT EXISTS at once.
+	state := sqlState(err)
+	return isUniqueViolation(err) || state == "42P07" || state == "42710" || strings.Contains(err.Error(), "already locked") || isBusy(err)
 }
