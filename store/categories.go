@@ -13,8 +13,9 @@ func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Catego
 	if err := checkName("name", name); err != nil {
 		return nil, err
 	}
-	c := &model.Category{Name: name, CreatedAt: now()}
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	c := new(model.Category)
+	err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		*c = model.Category{Name: name, CreatedAt: now()} // afresh on a retry
 		if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 			if isUniqueViolation(err) {
 				return conflict("a category named %q already exists", name)
@@ -61,7 +62,7 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 		return nil, err
 	}
 	c := new(model.Category)
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewUpdate().Model(c).Set("name = ?", newName).Where("name = ?", name).Returning("*").Scan(ctx)
 		if err != nil && isUniqueViolation(err) {
 			return conflict("a category named %q already exists", newName)
@@ -79,7 +80,7 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 
 // DeleteCategory deletes an empty category: ErrConflict while it has products, ErrNotFound when absent.
 func DeleteCategory(ctx context.Context, db bun.IDB, name string) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		c, err := CategoryByName(ctx, tx, name)
 		if err != nil {
 			return err

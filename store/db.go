@@ -150,3 +150,18 @@ func setPool(sqldb *sql.DB, opts Options, defaultOpen int) {
 	sqldb.SetMaxIdleConns(maxIdle)
 	sqldb.SetConnMaxLifetime(lifetime)
 }
+
+// runInTx runs fn in a transaction, again (a few times) when PostgreSQL aborted it to break a
+// deadlock or a serialization failure: concurrent catalogue writes can lock a product and its old
+// and new categories in orders that cross (an upsert moving a product while its category is
+// deleted), and PostgreSQL resolves that by failing one of them, which is worth retrying rather than
+// reporting as an internal error. fn must be safe to run again: all its effects are in tx.
+func runInTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.RunInTx(ctx, nil, fn)
+		if state := sqlState(err); attempt < 4 && (state == "40P01" || state == "40001") && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}

@@ -50,8 +50,9 @@ func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	p := newProduct(name, f)
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	p := new(model.Product)
+	err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		*p = *newProduct(name, f) // afresh on a retry
 		if err := insertProduct(ctx, tx, p); err != nil {
 			return err
 		}
@@ -72,8 +73,9 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		p := newProduct(name, f)
-		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		p := new(model.Product)
+		err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			*p = *newProduct(name, f) // afresh on a retry
 			if err := NotifyCatalogueChanged(ctx, tx); err != nil {
 				return err
 			}
@@ -157,7 +159,7 @@ func categoryError(err error, categoryID int64) error {
 
 // DeleteProduct deletes the product named name, or reports ErrNotFound.
 func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p := new(model.Product)
 		err := tx.NewDelete().Model(p).Where("name = ?", name).Returning("category_id").Scan(ctx)
 		if err := found(err, "no product named %q", name); err != nil {
