@@ -179,3 +179,38 @@ func TestIntrospectionSetting(t *testing.T) {
 		})
 	}
 }
+
+// TestFragmentFanOutIsRefusedCheaply: fragments spreading the next pair of fragments twice expand
+// to 2^n fields. The document is small and passes every other limit; it must be refused by the
+// memoised field count, before gqlgen's cost walk, which would expand it (n = 30: minutes).
+func TestFragmentFanOutIsRefusedCheaply(t *testing.T) {
+	const n = 30
+	var doc strings.Builder
+	doc.WriteString("{ ...A0 ...B0 }\n")
+	for i := range n {
+		fmt.Fprintf(&doc, "fragment A%d on Query { ...A%d ...B%d }\n", i, i+1, i+1)
+		fmt.Fprintf(&doc, "fragment B%d on Query { ...A%d ...B%d __typename }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&doc, "fragment A%d on Query { __typename }\nfragment B%d on Query { __typename }\n", n, n)
+	s := apptest.New(t)
+	r := s.Client().Do(doc.String(), nil)
+	if r.Reason() != "MAX_COMPLEXITY" || !strings.Contains(r.Errors[0].Message, "once its fragments are expanded") {
+		t.Fatalf("want MAX_COMPLEXITY from the field count, got %s", r)
+	}
+}
+
+// TestIntrospectionCannotBeMultiplied: aliased __typename is exempt from the alias limit, but not
+// under __schema or __type, where hundreds of them would multiply every type and field of the answer.
+func TestIntrospectionCannotBeMultiplied(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	var typenames strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&typenames, "t%d: __typename ", i)
+	}
+	r := c.Do(`{ __schema { types { fields { ...L } } } } fragment L on __Field { `+typenames.String()+`}`, nil)
+	if r.Reason() != "MAX_ALIASES" {
+		t.Fatalf("aliased __typename inside introspection: want MAX_ALIASES, got code %q reason %q (%d bytes of data)", r.Code(), r.Reason(), len(r.Data))
+	}
+	c.MustDo(`{ `+typenames.String()+`}`, nil, nil) // outside introspection they stay exempt
+}

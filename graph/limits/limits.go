@@ -130,6 +130,11 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 		errcode.Set(err, "BAD_USER_INPUT")
 		return err
 	}
+	if max := e.cfg.MaxComplexity; max > 0 && s.fields > max {
+		// Refused before gqlgen's cost walk, which expands fragments spread in fan-out without
+		// memoising: a 2 KB document of fragment pairs spreading the next pair took it seconds.
+		return refuse(ReasonComplexity, "the query selects %d fields once its fragments are expanded, more than the cost limit of %d", s.fields, max)
+	}
 	if e.complexity != nil {
 		if err := e.complexity.MutateOperationContext(ctx, op); err != nil {
 			stats := extension.GetComplexityStats(graphql.WithOperationContext(ctx, op))
@@ -177,7 +182,16 @@ func refuse(reason, format string, args ...any) *gqlerror.Error {
 }
 
 // shape is what the rules measure of a selection set.
-type shape struct{ depth, aliases, directives int }
+// shape is what the limits measure of a selection set, as if its fragments were expanded.
+type shape struct {
+	depth, aliases, directives int
+	// fields counts the fields; every field costs at least 1, so it is a lower bound of the cost
+	// that is cheap to compute (gqlgen's own cost walk expands fragments without memoising).
+	fields int
+	// typenameAliases are aliased __typename fields, exempt from the alias limit except under
+	// __schema or __type, where they would multiply an introspection answer.
+	typenameAliases int
+}
 
 // walker measures selection sets. Each fragment is measured once and its shape reused at every
 // spread, so that a document of fragments spreading each other many times costs linear time to
@@ -206,6 +220,8 @@ func (w *walker) selections(set ast.SelectionSet) shape {
 		out.depth = max(out.depth, s.depth)
 		out.aliases = sat(out.aliases + s.aliases)
 		out.directives = sat(out.directives + s.directives)
+		out.fields = sat(out.fields + s.fields)
+		out.typenameAliases = sat(out.typenameAliases + s.typenameAliases)
 	}
 	return out
 }
@@ -217,13 +233,20 @@ func (w *walker) field(f *ast.Field) shape {
 		// gqlparser's MaxIntrospectionDepth rule bounds introspection nesting; tools such as
 		// GraphiQL send a standard introspection query deeper than any sensible data query.
 		s.depth = 0
+		s.aliases = sat(s.aliases + s.typenameAliases)
+		s.typenameAliases = 0
 	default:
 		s.depth++
 	}
-	if f.Alias != f.Name && f.Name != "__typename" {
-		s.aliases = sat(s.aliases + 1)
+	if f.Alias != f.Name {
+		if f.Name == "__typename" {
+			s.typenameAliases = sat(s.typenameAliases + 1)
+		} else {
+			s.aliases = sat(s.aliases + 1)
+		}
 	}
 	s.directives = sat(s.directives + len(f.Directives))
+	s.fields = sat(s.fields + 1)
 	return s
 }
 
