@@ -38,6 +38,9 @@ const (
 	// maxMemoryKiB bounds what a stored hash may ask for, so a tampered row cannot make a login
 	// allocate gigabytes.
 	maxMemoryKiB = 256 * 1024
+	// maxPasses and maxLanes bound the time and the threads a stored hash may ask for, likewise.
+	maxPasses = 16
+	maxLanes  = 16
 )
 
 // Hasher hashes and verifies passwords with argon2id. At most `concurrency` hashes run at once, so a
@@ -194,7 +197,7 @@ func decodeHash(encoded string) (p Argon2Params, salt, key []byte, err error) {
 		return p, nil, nil, errBadHash
 	}
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil ||
-		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
+		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > maxPasses || p.Threads == 0 || p.Threads > maxLanes {
 		return p, nil, nil, errBadHash
 	}
 	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
