@@ -67,10 +67,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if inputErr.Field != "" {
 				gqlErr.Extensions["field"] = inputErr.Field
 			}
-		case errors.As(err, &ruleErr) && ruleErr.Kind == store.ErrNotFound:
-			setCode(gqlErr, ruleErr.Message, CodeNotFound)
-		case errors.As(err, &ruleErr) && ruleErr.Kind == store.ErrConflict:
-			setCode(gqlErr, ruleErr.Message, CodeConflict)
+		case errors.As(err, &ruleErr):
+			code := CodeNotFound
+			if ruleErr.Kind == store.ErrConflict {
+				code = CodeConflict
+			}
+			setCode(gqlErr, ruleErr.Message, code)
 		case errors.As(err, &limitErr):
 			setCode(gqlErr, limitErr.Message, CodeTooManyRequests)
 			gqlErr.Extensions["retryAfter"] = limitErr.RetryAfterSeconds()

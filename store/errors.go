@@ -32,10 +32,6 @@ type RuleError struct {
 func (e *RuleError) Error() string { return e.Message }
 func (e *RuleError) Unwrap() error { return e.Kind }
 
-// IsBusy reports whether err is SQLite giving up on a lock another connection held for longer than
-// its busy timeout (which store keeps within the request timeout).
-func IsBusy(err error) bool { return isBusy(err) }
-
 // PostgreSQL reports SQLSTATEs through pgdriver.Error.Field('C'); SQLite's messages are the same
 // through every driver, so both are matched without importing a particular SQLite driver.
 type pgError interface{ Field(byte) string }
@@ -56,7 +52,9 @@ func isForeignKeyViolation(err error) bool {
 	return sqlState(err) == "23503" || strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }
 
-func isBusy(err error) bool {
+// IsBusy reports whether err is SQLite giving up on a lock another connection held for longer than
+// its busy timeout (which store keeps within the request timeout).
+func IsBusy(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
 }

@@ -145,5 +145,5 @@ func isContention(err error) bool {
 	// 42P07 duplicate_table, 42710 duplicate_object (the table's row type): two CREATE TABLE IF
 	// NOT EXISTS at once.
 	state := sqlState(err)
-	return isUniqueViolation(err) || state == "42P07" || state == "42710" || strings.Contains(err.Error(), "already locked") || isBusy(err)
+	return isUniqueViolation(err) || state == "42P07" || state == "42710" || strings.Contains(err.Error(), "already locked") || IsBusy(err)
 }

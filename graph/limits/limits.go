@@ -107,7 +107,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 	case e.cfg.MaxDirectives > 0 && s.directives > e.cfg.MaxDirectives:
 		return refuse(ReasonDirectives, "the query uses %d directives, more than the limit of %d", s.directives, e.cfg.MaxDirectives)
 	}
-	if e.cfg.NoIntrospection && selectsIntrospection(op.Operation.SelectionSet, op.Doc.Fragments, map[string]bool{}) {
+	if e.cfg.NoIntrospection && s.introspection {
 		err := gqlerror.Errorf("introspection is disabled on this server")
 		errcode.Set(err, errcode.ValidationFailed)
 		return err
@@ -147,32 +147,6 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 	return nil
 }
 
-// selectsIntrospection reports whether set selects __schema or __type at any depth, through
-// fragments (each visited once).
-func selectsIntrospection(set ast.SelectionSet, fragments ast.FragmentDefinitionList, seen map[string]bool) bool {
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			if sel.Name == "__schema" || sel.Name == "__type" || selectsIntrospection(sel.SelectionSet, fragments, seen) {
-				return true
-			}
-		case *ast.InlineFragment:
-			if selectsIntrospection(sel.SelectionSet, fragments, seen) {
-				return true
-			}
-		case *ast.FragmentSpread:
-			if seen[sel.Name] {
-				continue
-			}
-			seen[sel.Name] = true
-			if f := fragments.ForName(sel.Name); f != nil && selectsIntrospection(f.SelectionSet, fragments, seen) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // refuse builds the error every limit reports.
 func refuse(reason, format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
@@ -191,6 +165,7 @@ type shape struct {
 	// typenameAliases are aliased __typename fields, exempt from the alias limit except under
 	// __schema or __type, where they would multiply an introspection answer.
 	typenameAliases int
+	introspection   bool // selects __schema or __type somewhere
 }
 
 // walker measures selection sets. Each fragment is measured once and its shape reused at every
@@ -222,6 +197,7 @@ func (w *walker) selections(set ast.SelectionSet) shape {
 		out.directives = sat(out.directives + s.directives)
 		out.fields = sat(out.fields + s.fields)
 		out.typenameAliases = sat(out.typenameAliases + s.typenameAliases)
+		out.introspection = out.introspection || s.introspection
 	}
 	return out
 }
@@ -235,6 +211,7 @@ func (w *walker) field(f *ast.Field) shape {
 		s.depth = 0
 		s.aliases = sat(s.aliases + s.typenameAliases)
 		s.typenameAliases = 0
+		s.introspection = true
 	default:
 		s.depth++
 	}
