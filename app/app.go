@@ -81,6 +81,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	if err != nil {
 		return nil, err
 	}
+	deviceKey, err := auth.DeviceKey(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("device token key: %w", err)
+	}
+	devices, err := auth.NewDeviceTokens(deviceKey, cfg.DeviceTokenTTL)
+	if err != nil {
+		return nil, err
+	}
 	catalog, err := store.NewCatalog(ctx, db)
 	if err != nil {
 		return nil, err
@@ -91,6 +99,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	hasher.SetMaxWaiting(cfg.PasswordHashQueue)
 	svc := auth.NewService(db, tokens, hasher, log)
 	svc.SetLimits(cfg.bruteForceLimits())
+	svc.SetDeviceTokens(devices)
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)

@@ -58,6 +58,8 @@ type Config struct {
 	RequestTimeout          time.Duration
 	LoginLimitPerAccount    auth.Rate
 	LoginLimitPerAddress    auth.Rate
+	LoginLimitPerDevice     auth.Rate
+	DeviceTokenTTL          time.Duration
 	RegisterLimitPerAddress auth.Rate
 	PasswordHashQueue       int
 	TrustedProxies          string
@@ -109,6 +111,8 @@ func settings(c *Config) []setting {
 		{"REQUEST_TIMEOUT", "request-timeout", "execution time of one GraphQL request (then TIMEOUT); 0: no limit", durationVar(&c.RequestTimeout, 10*time.Second), false},
 		{"LOGIN_LIMIT_PER_ACCOUNT", "login-limit-per-account", "failed logins per account: N at once, refilled at N per duration (e.g. 10/10m); 0: no limit", rateVar(&c.LoginLimitPerAccount, "10/10m"), false},
 		{"LOGIN_LIMIT_PER_ADDRESS", "login-limit-per-address", "failed logins per client address, as N/duration; 0: no limit", rateVar(&c.LoginLimitPerAddress, "50/10m"), false},
+		{"LOGIN_LIMIT_PER_DEVICE", "login-limit-per-device", "failed logins per trusted device (a login with a valid device token, which the per-account and per-address limits do not hold), as N/duration; 0: no limit", rateVar(&c.LoginLimitPerDevice, "10/10m"), false},
+		{"DEVICE_TOKEN_TTL", "device-token-ttl", "how long a device token (returned by login and refreshToken) keeps its client trusted without another login or refresh", durationVar(&c.DeviceTokenTTL, 8760*time.Hour), false},
 		{"REGISTER_LIMIT_PER_ADDRESS", "register-limit-per-address", "registrations per client address, as N/duration; 0: no limit", rateVar(&c.RegisterLimitPerAddress, "20/1h"), false},
 		{"PASSWORD_HASH_QUEUE", "password-hash-queue", "password checks that may wait for a hashing slot; more are refused with TOO_MANY_REQUESTS; -1: no limit", intVar(&c.PasswordHashQueue, 64), false},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
@@ -193,6 +197,9 @@ func (c *Config) validate() error {
 	}
 	if c.PasswordHashMemoryKiB < 8 || c.PasswordHashMemoryKiB > 256*1024 || c.PasswordHashIterations < 1 || c.PasswordHashIterations > 16 {
 		problems = append(problems, "PASSWORD_HASH_MEMORY_KIB must be 8 to 262144 and PASSWORD_HASH_ITERATIONS 1 to 16")
+	}
+	if c.DeviceTokenTTL <= 0 {
+		problems = append(problems, "DEVICE_TOKEN_TTL must be positive")
 	}
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")

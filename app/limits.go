@@ -33,6 +33,7 @@ func (c *Config) bruteForceLimits() auth.Limits {
 	return auth.Limits{
 		LoginPerAccount:    c.LoginLimitPerAccount,
 		LoginPerAddress:    c.LoginLimitPerAddress,
+		LoginPerDevice:     c.LoginLimitPerDevice,
 		RegisterPerAddress: c.RegisterLimitPerAddress,
 	}
 }

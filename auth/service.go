@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -28,6 +29,8 @@ type Service struct {
 	log     *slog.Logger
 	// throttle limits login and registration attempts (SetLimits); nil means no limits.
 	throttle *throttles
+	// devices issues and verifies device tokens (SetDeviceTokens, auth/device.go).
+	devices *DeviceTokens
 
 	// verified remembers access tokens whose signature and claims were checked: a client sends
 	// the same token with every request until it expires, and an identical string needs no second
@@ -86,9 +89,10 @@ func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.
 
 // Login checks credentials and starts a session with a fresh access token. Unknown email and wrong
 // password fail alike, after the same work; a blocked account is told so only once the password
-// has been proven.
-func (s *Service) Login(ctx context.Context, email, password string) (_ *model.AuthPayload, err error) {
-	done, err := s.throttle.beginLogin(ctx, email)
+// has been proven. A valid device token of the account (auth/device.go) puts the login under its
+// device's limit instead of the account's and the address's.
+func (s *Service) Login(ctx context.Context, email, password, deviceToken string) (_ *model.AuthPayload, err error) {
+	done, err := s.throttle.beginLogin(ctx, email, s.trustedDevice(ctx, email, deviceToken))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +142,7 @@ func (s *Service) startSession(ctx context.Context, userID int64) (payload *mode
 		if err := store.CreateSession(ctx, tx, sess); err != nil {
 			return err
 		}
-		payload = authPayload(u, access, refresh)
+		payload = s.authPayload(u, sess.ID, access, refresh)
 		return nil
 	})
 	return payload, err
@@ -181,7 +185,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, 
 		// database edited by hand.
 		return nil, ErrTokenRevoked
 	}
-	return authPayload(u, access, refresh), nil
+	return s.authPayload(u, c.SessionID, access, refresh), nil
 }
 
 // issuePair signs an access token (fresh or not; with the admin claim the account has now) and a
@@ -194,8 +198,11 @@ func (s *Service) issuePair(u *model.User, sessionID string, fresh bool) (access
 	return
 }
 
-func authPayload(u *model.User, access, refresh Issued) *model.AuthPayload {
-	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt, User: u}
+// authPayload is what login and refreshToken return for a session of u. Both give the session's
+// device token, renewed: the same device, bound to the password hash u has now.
+func (s *Service) authPayload(u *model.User, sessionID string, access, refresh Issued) *model.AuthPayload {
+	return &model.AuthPayload{AccessToken: access.Token, RefreshToken: refresh.Token, AccessTokenExpiresAt: access.ExpiresAt,
+		DeviceToken: s.deviceToken(u, sessionID), User: u}
 }
 
 // Logout revokes the caller's session: its access and refresh tokens stop working.
@@ -360,17 +367,26 @@ func SigningSecret(ctx context.Context, db bun.IDB, configured string) (secret [
 		}
 		return []byte(configured), false, nil
 	}
-	var b [48]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if secret, err = storedSecret(ctx, db, "jwt_secret"); err != nil {
 		return nil, false, err
-	}
-	stored, err := store.SettingOrInit(ctx, db, "jwt_secret", base64.RawStdEncoding.EncodeToString(b[:]))
-	if err != nil {
-		return nil, false, err
-	}
-	secret, err = base64.RawStdEncoding.DecodeString(stored)
-	if err != nil || len(secret) < MinSecretBytes {
-		return nil, false, errors.New("the stored jwt_secret setting is malformed")
 	}
 	return secret, true, nil
+}
+
+// storedSecret returns the key kept in the setting name, generating it (48 random bytes) if it is
+// absent; every instance sharing the database gets the same one.
+func storedSecret(ctx context.Context, db bun.IDB, name string) ([]byte, error) {
+	var b [48]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	stored, err := store.SettingOrInit(ctx, db, name, base64.RawStdEncoding.EncodeToString(b[:]))
+	if err != nil {
+		return nil, err
+	}
+	secret, err := base64.RawStdEncoding.DecodeString(stored)
+	if err != nil || len(secret) < MinSecretBytes {
+		return nil, fmt.Errorf("the stored %s setting is malformed", name)
+	}
+	return secret, nil
 }

@@ -159,6 +159,7 @@ func (b *Buckets) makeRoom(now time.Time) {
 type Limits struct {
 	LoginPerAccount    Rate // failed logins per account (normalised email)
 	LoginPerAddress    Rate // failed logins per client address
+	LoginPerDevice     Rate // failed logins per trusted device (a valid device token)
 	RegisterPerAddress Rate // registrations per client address
 	// Capacity bounds the keys each table remembers.
 	Capacity int
@@ -166,7 +167,7 @@ type Limits struct {
 
 // throttles are the Limits' tables.
 type throttles struct {
-	loginAccount, loginAddress, registerAddress *Buckets
+	loginAccount, loginAddress, loginDevice, registerAddress *Buckets
 }
 
 // SetLimits turns on brute-force throttling of Login and Register. Call it before serving.
@@ -178,18 +179,31 @@ func (s *Service) SetLimits(l Limits) {
 	s.throttle = &throttles{
 		loginAccount:    NewBuckets(l.LoginPerAccount, capacity),
 		loginAddress:    NewBuckets(l.LoginPerAddress, capacity),
+		loginDevice:     NewBuckets(l.LoginPerDevice, capacity),
 		registerAddress: NewBuckets(l.RegisterPerAddress, capacity),
 	}
 }
 
-// beginLogin spends a login attempt of the account and of the caller's address. The returned
-// function is called with the outcome: a success gives both attempts back, so that only failures
-// count and an account's owner is never slowed by their own successful logins.
-func (t *throttles) beginLogin(ctx context.Context, email string) (done func(ok bool), err error) {
+// beginLogin spends a login attempt of the account and of the caller's address, or, for a trusted
+// device (a valid device token's device, auth/device.go; "" for none), of that device alone: the
+// account's and the address's lockouts are what an attacker can cause, and they hold only untrusted
+// clients. The returned function is called with the outcome: a success gives the attempts back, so
+// that only failures count and an account's owner is never slowed by their own successful logins.
+func (t *throttles) beginLogin(ctx context.Context, email, device string) (done func(ok bool), err error) {
 	if t == nil {
 		return func(bool) {}, nil
 	}
 	now := time.Now()
+	if device != "" {
+		if ok, wait := t.loginDevice.Take(device, now); !ok {
+			return nil, &RateLimitError{"too many failed logins from this device: try again later", wait}
+		}
+		return func(ok bool) {
+			if ok {
+				t.loginDevice.Refund(device, time.Now())
+			}
+		}, nil
+	}
 	account, address := accountKey(email), ClientAddress(ctx)
 	if ok, wait := t.loginAddress.Take(address, now); !ok {
 		return nil, &RateLimitError{"too many failed logins from your address: try again later", wait}

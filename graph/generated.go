@@ -45,6 +45,7 @@ type ComplexityRoot struct {
 	AuthPayload struct {
 		AccessToken          func(childComplexity int) int
 		AccessTokenExpiresAt func(childComplexity int) int
+		DeviceToken          func(childComplexity int) int
 		RefreshToken         func(childComplexity int) int
 		User                 func(childComplexity int) int
 	}
@@ -61,7 +62,7 @@ type ComplexityRoot struct {
 		DeleteCategory func(childComplexity int, name string) int
 		DeleteProduct  func(childComplexity int, name string) int
 		DeleteUser     func(childComplexity int, id int64) int
-		Login          func(childComplexity int, email string, password string) int
+		Login          func(childComplexity int, email string, password string, deviceToken *string) int
 		Logout         func(childComplexity int) int
 		RefreshToken   func(childComplexity int, token *string) int
 		Register       func(childComplexity int, input model.RegisterInput) int
@@ -123,7 +124,7 @@ type CategoryResolver interface {
 }
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*model.User, error)
-	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
+	Login(ctx context.Context, email string, password string, deviceToken *string) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, token *string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
 	CreateProduct(ctx context.Context, name string, input model.ProductInput) (*model.Product, error)
@@ -179,6 +180,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.AccessTokenExpiresAt(childComplexity), true
+	case "AuthPayload.deviceToken":
+		if e.ComplexityRoot.AuthPayload.DeviceToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.DeviceToken(childComplexity), true
 	case "AuthPayload.refreshToken":
 		if e.ComplexityRoot.AuthPayload.RefreshToken == nil {
 			break
@@ -276,7 +283,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string)), true
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string), args["deviceToken"].(*string)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -701,6 +708,15 @@ type AuthPayload {
   refreshToken: String!
   "When accessToken expires."
   accessTokenExpiresAt: Time!
+  """
+  This client's device token for this account: store it durably (beside the email, one per account)
+  and send it as ` + "`" + `deviceToken` + "`" + ` with every later login, replacing it with the one each login or
+  refreshToken returns. A login with a valid one is held only by this device's own failed logins, not
+  by the lockout that failed logins from elsewhere cause. login starts a new device; refreshToken
+  renews the one its session's login issued. It stops counting when the password changes or after
+  DEVICE_TOKEN_TTL without a login or refresh. Not a JWT: never send it as a Bearer token.
+  """
+  deviceToken: String!
   "The account the tokens belong to."
   user: User!
 }
@@ -791,11 +807,17 @@ type Mutation {
   register("The new account." input: RegisterInput!): User!
 
   """
-  Exchanges email and password for a fresh access token and a refresh token. Wrong email or password:
-  UNAUTHENTICATED, reason INVALID_CREDENTIALS (the same for both). Blocked account: FORBIDDEN, reason USER_BLOCKED.
-  Token: none.
+  Exchanges email and password for a fresh access token, a refresh token and a device token. Wrong email or
+  password: UNAUTHENTICATED, reason INVALID_CREDENTIALS (the same for both). Blocked account: FORBIDDEN, reason
+  USER_BLOCKED. Too many failed logins: TOO_MANY_REQUESTS with retryAfter; with a valid deviceToken only this
+  device's own failures count. Token: none.
   """
-  login("Account email, any case." email: String!, "Account password." password: String!): AuthPayload!
+  login(
+    "Account email, any case." email: String!,
+    "Account password." password: String!,
+    "The deviceToken an earlier login or refreshToken of this account returned on this client, if any. An invalid, expired or other account's one is ignored: the login is then held like any unknown client's."
+    deviceToken: String
+  ): AuthPayload!
 
   """
   Exchanges a refresh token for a new, non-fresh access token and a new refresh token. The given refresh
@@ -850,6 +872,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
 	case "accessTokenExpiresAt":
 		return ec.fieldContext_AuthPayload_accessTokenExpiresAt(ctx, field)
+	case "deviceToken":
+		return ec.fieldContext_AuthPayload_deviceToken(ctx, field)
 	case "user":
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
@@ -1145,6 +1169,14 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "deviceToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deviceToken"] = arg2
 	return args, nil
 }
 
@@ -1493,6 +1525,29 @@ func (ec *executionContext) fieldContext_AuthPayload_accessTokenExpiresAt(_ cont
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Time")
 }
 
+func (ec *executionContext) _AuthPayload_deviceToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_deviceToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeviceToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_deviceToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1680,7 +1735,7 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Login(ctx, fc.Args["email"].(string), fc.Args["password"].(string))
+			return ec.Resolvers.Mutation().Login(ctx, fc.Args["email"].(string), fc.Args["password"].(string), fc.Args["deviceToken"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -4443,6 +4498,11 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "accessTokenExpiresAt":
 			out.Values[i] = ec._AuthPayload_accessTokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deviceToken":
+			out.Values[i] = ec._AuthPayload_deviceToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -21,8 +21,12 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 	return r.Auth.Register(ctx, input)
 }
 
-func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
-	return r.Auth.Login(ctx, email, password)
+func (r *mutationResolver) Login(ctx context.Context, email string, password string, deviceToken *string) (*model.AuthPayload, error) {
+	var device string // absent: an unknown client
+	if deviceToken != nil {
+		device = *deviceToken
+	}
+	return r.Auth.Login(ctx, email, password, device)
 }
 
 func (r *mutationResolver) RefreshToken(ctx context.Context, token *string) (*model.AuthPayload, error) {

@@ -14,6 +14,13 @@ type AuthPayload struct {
 	RefreshToken string `json:"refreshToken"`
 	// When accessToken expires.
 	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt"`
+	// This client's device token for this account: store it durably (beside the email, one per account)
+	// and send it as `deviceToken` with every later login, replacing it with the one each login or
+	// refreshToken returns. A login with a valid one is held only by this device's own failed logins, not
+	// by the lockout that failed logins from elsewhere cause. login starts a new device; refreshToken
+	// renews the one its session's login issued. It stops counting when the password changes or after
+	// DEVICE_TOKEN_TTL without a login or refresh. Not a JWT: never send it as a Bearer token.
+	DeviceToken string `json:"deviceToken"`
 	// The account the tokens belong to.
 	User *User `json:"user"`
 }

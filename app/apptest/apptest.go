@@ -258,6 +258,7 @@ func (c *Client) MustDo(query string, vars map[string]any, v any) {
 type Tokens struct {
 	AccessToken  string `json:"accessToken"`
 	RefreshToken string `json:"refreshToken"`
+	DeviceToken  string `json:"deviceToken"`
 	User         struct {
 		ID      string `json:"id"`
 		IsAdmin bool   `json:"isAdmin"`
@@ -284,7 +285,7 @@ func (c *Client) Login(email, password string) Tokens {
 }
 
 const loginMutation = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) { accessToken refreshToken user { id isAdmin } }
+  login(email: $email, password: $password) { accessToken refreshToken deviceToken user { id isAdmin } }
 }`
 
 // User registers an account, logs it in and returns a client carrying its fresh access token.
