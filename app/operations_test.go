@@ -98,7 +98,7 @@ func TestRequestLogNeverHoldsSecrets(t *testing.T) {
 	secrets := map[string]string{
 		"password": password, "access token": tok.AccessToken, "refresh token": tok.RefreshToken,
 		"rotated access token": refreshed.RefreshToken.AccessToken, "rotated refresh token": refreshed.RefreshToken.RefreshToken,
-		"password hash": hash, "wrong password": "wrong-password-123",
+		"password hash": hash, "wrong password": "wrong-password-123", "device token": tok.DeviceToken,
 	}
 	// A JWT's signature alone would be as bad as the whole token.
 	secrets["access token signature"] = tok.AccessToken[strings.LastIndex(tok.AccessToken, ".")+1:]
