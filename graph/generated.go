@@ -820,8 +820,9 @@ type Mutation {
   ): AuthPayload!
 
   """
-  Exchanges a refresh token for a new, non-fresh access token and a new refresh token. The given refresh
-  token stops working; presenting it again revokes the whole session (TOKEN_REVOKED).
+  Exchanges a refresh token for a new, non-fresh access token and a new refresh token, and renews the device
+  token of the session's login (the same device, a new expiry). The given refresh token stops working;
+  presenting it again revokes the whole session (TOKEN_REVOKED).
   Token: a refresh token, in ` + "`" + `token` + "`" + ` or else in the Authorization header.
   """
   refreshToken("The refresh token; when omitted, the one in the Authorization header." token: String): AuthPayload!
