@@ -8,3 +8,4 @@ cd "$(dirname "$0")/.."
 FUZZTIME="${FUZZTIME:-10s}"
 go test -run '^$' -fuzz '^FuzzGraphQLEndpoint$' -fuzztime "$FUZZTIME" ./app
 go test -run '^$' -fuzz '^FuzzTokensParse$' -fuzztime "$FUZZTIME" ./auth
+go test -run '^$' -fuzz '^FuzzDeviceTokenParse$' -fuzztime "$FUZZTIME" ./auth
