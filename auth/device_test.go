@@ -203,3 +203,24 @@ func FuzzDeviceTokenParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDeviceToken: what issuing and checking a device token adds to a login (beside argon2id's
+// tens of milliseconds).
+func BenchmarkDeviceToken(b *testing.B) {
+	devices, _ := NewDeviceTokens([]byte(strings.Repeat("k", 48)), time.Hour)
+	u := &model.User{ID: 7, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"}
+	now := time.Now()
+	raw := devices.Issue(u, "session", now)
+	b.Run("issue", func(b *testing.B) {
+		for b.Loop() {
+			devices.Issue(u, "session", now)
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := verifyDevice(devices, raw, u, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
