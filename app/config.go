@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/shopql/shopql/auth"
 )
 
@@ -64,6 +66,8 @@ type Config struct {
 
 	// SearchPath is the PostgreSQL schema to use; only tests set it, to isolate their data.
 	SearchPath string
+	// QueryHooks see every SQL statement the server runs; only tests set them.
+	QueryHooks []bun.QueryHook
 }
 
 // setting describes one configuration value for both the flag set and the environment.
