@@ -195,8 +195,10 @@ func (c *Config) validate() error {
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		problems = append(problems, "ADMIN_EMAIL and ADMIN_PASSWORD go together")
 	}
-	if c.PasswordHashMemoryKiB < 8 || c.PasswordHashMemoryKiB > 256*1024 || c.PasswordHashIterations < 1 || c.PasswordHashIterations > 16 {
-		problems = append(problems, "PASSWORD_HASH_MEMORY_KIB must be 8 to 262144 and PASSWORD_HASH_ITERATIONS 1 to 16")
+	if c.PasswordHashMemoryKiB < auth.MinMemoryKiB || c.PasswordHashMemoryKiB > auth.MaxMemoryKiB ||
+		c.PasswordHashIterations < 1 || c.PasswordHashIterations > auth.MaxPasses {
+		problems = append(problems, fmt.Sprintf("PASSWORD_HASH_MEMORY_KIB must be %d to %d and PASSWORD_HASH_ITERATIONS 1 to %d",
+			auth.MinMemoryKiB, auth.MaxMemoryKiB, auth.MaxPasses))
 	}
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
