@@ -47,7 +47,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{
 		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns,
 		ConnMaxLifetime: cfg.DBConnMaxLifetime, SearchPath: cfg.SearchPath,
-		BusyTimeout: cfg.RequestTimeout,
+		BusyTimeout: cfg.RequestTimeout, QueryHooks: cfg.QueryHooks,
 	})
 	if err != nil {
 		return nil, err

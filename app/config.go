@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/shopql/shopql/auth"
 )
 
@@ -66,6 +68,8 @@ type Config struct {
 
 	// SearchPath is the PostgreSQL schema to use; only tests set it, to isolate their data.
 	SearchPath string
+	// QueryHooks see every SQL statement the server runs; only tests set them.
+	QueryHooks []bun.QueryHook
 }
 
 // setting describes one configuration value for both the flag set and the environment.
@@ -195,8 +199,10 @@ func (c *Config) validate() error {
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		problems = append(problems, "ADMIN_EMAIL and ADMIN_PASSWORD go together")
 	}
-	if c.PasswordHashMemoryKiB < 8 || c.PasswordHashMemoryKiB > 256*1024 || c.PasswordHashIterations < 1 || c.PasswordHashIterations > 16 {
-		problems = append(problems, "PASSWORD_HASH_MEMORY_KIB must be 8 to 262144 and PASSWORD_HASH_ITERATIONS 1 to 16")
+	if c.PasswordHashMemoryKiB < auth.MinMemoryKiB || c.PasswordHashMemoryKiB > auth.MaxMemoryKiB ||
+		c.PasswordHashIterations < 1 || c.PasswordHashIterations > auth.MaxPasses {
+		problems = append(problems, fmt.Sprintf("PASSWORD_HASH_MEMORY_KIB must be %d to %d and PASSWORD_HASH_ITERATIONS 1 to %d",
+			auth.MinMemoryKiB, auth.MaxMemoryKiB, auth.MaxPasses))
 	}
 	if c.DeviceTokenTTL <= 0 {
 		problems = append(problems, "DEVICE_TOKEN_TTL must be positive")

@@ -71,7 +71,7 @@ func newMetrics(db *sql.DB) *metrics {
 		}, []string{"reason"}),
 		seenOps: map[string]bool{},
 	}
-	for _, r := range authReasons {
+	for _, r := range auth.Reasons {
 		// Present from the start, so that rate() works and dashboards show zeros, not gaps.
 		m.authFailures.WithLabelValues(string(r))
 	}
@@ -106,7 +106,7 @@ func (m *metrics) observe(route, operation, opType, outcome string, status int, 
 		m.graphqlErrors.WithLabelValues(code).Inc()
 	}
 	for _, reason := range reasons {
-		if slices.Contains(authReasons, auth.Reason(reason)) {
+		if slices.Contains(auth.Reasons, auth.Reason(reason)) {
 			m.authFailures.WithLabelValues(reason).Inc()
 		}
 	}

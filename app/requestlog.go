@@ -13,8 +13,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/shopql/shopql/auth"
 )
 
 // requestIDHeader carries the request id in both directions: a proxy or client may set it, and
@@ -251,13 +249,6 @@ func recordErrors(present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc
 		}
 		return gqlErr
 	}
-}
-
-// authReasons are the auth failure reasons, the only ones counted (an error's reason comes from
-// auth.Error, but a bounded list keeps the metric safe whatever else sets a reason).
-var authReasons = []auth.Reason{
-	auth.ReasonTokenMissing, auth.ReasonTokenInvalid, auth.ReasonTokenExpired, auth.ReasonTokenRevoked,
-	auth.ReasonFreshTokenRequired, auth.ReasonInvalidCredentials, auth.ReasonAdminRequired, auth.ReasonUserBlocked,
 }
 
 // requestIDHandler adds the request id to every log record made with a request's context, so

@@ -20,6 +20,12 @@ const (
 	ReasonUserBlocked   Reason = "USER_BLOCKED"
 )
 
+// Reasons lists every Reason, for whatever must know them all (the metrics count each).
+var Reasons = []Reason{
+	ReasonTokenMissing, ReasonTokenInvalid, ReasonTokenExpired, ReasonTokenRevoked,
+	ReasonFreshTokenRequired, ReasonInvalidCredentials, ReasonAdminRequired, ReasonUserBlocked,
+}
+
 // Forbidden reports whether the caller is known but not allowed, as opposed to not authenticated.
 func (r Reason) Forbidden() bool { return r == ReasonAdminRequired || r == ReasonUserBlocked }
 

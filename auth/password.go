@@ -35,12 +35,17 @@ const (
 	keyLen           = 32
 	minPasswordRunes = 8
 	maxPasswordBytes = 1024
-	// maxMemoryKiB bounds what a stored hash may ask for, so a tampered row cannot make a login
-	// allocate gigabytes.
-	maxMemoryKiB = 256 * 1024
-	// maxPasses and maxLanes bound the time and the threads a stored hash may ask for, likewise.
-	maxPasses = 16
-	maxLanes  = 16
+	// maxLanes bounds the threads a stored hash may ask for (see MaxMemoryKiB).
+	maxLanes = 16
+)
+
+// Bounds of argon2id parameters. The maxima hold for the configured parameters and for what a
+// stored hash may ask for, so that neither a setting nor a tampered row can make a login allocate
+// gigabytes or run for minutes; MinMemoryKiB is argon2's own floor for one lane.
+const (
+	MinMemoryKiB = 8
+	MaxMemoryKiB = 256 * 1024
+	MaxPasses    = 16
 )
 
 // Hasher hashes and verifies passwords with argon2id. At most `concurrency` hashes run at once, so a
@@ -197,7 +202,7 @@ func decodeHash(encoded string) (p Argon2Params, salt, key []byte, err error) {
 		return p, nil, nil, errBadHash
 	}
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil ||
-		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Time == 0 || p.Time > maxPasses || p.Threads == 0 || p.Threads > maxLanes {
+		p.MemoryKiB == 0 || p.MemoryKiB > MaxMemoryKiB || p.Time == 0 || p.Time > MaxPasses || p.Threads == 0 || p.Threads > maxLanes {
 		return p, nil, nil, errBadHash
 	}
 	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {

@@ -36,6 +36,8 @@ type Options struct {
 	// (default and most 10s). SQLite's wait does not watch the context, so a server keeps it within
 	// its request timeout.
 	BusyTimeout time.Duration
+	// QueryHooks see every statement run on the returned DB (tests count queries with one).
+	QueryHooks []bun.QueryHook
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL for PostgreSQL,
@@ -64,6 +66,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 		// connection holds its own page cache.
 		setPool(sqldb, opts, 8)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
+	}
+	for _, h := range opts.QueryHooks {
+		db = db.WithQueryHook(h)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
