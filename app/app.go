@@ -271,10 +271,10 @@ func (a *App) graphQLServer() *handler.Server {
 	if a.cfg.GraphQLIntrospection {
 		srv.Use(extension.Introspection{})
 	}
-	// Without introspection, "Did you mean …" in validation errors would leak the schema anyway.
-	srv.SetDisableSuggestion(!a.cfg.GraphQLIntrospection)
-	// Before persisted queries, so that an oversized document is refused before it is stored.
-	srv.Use(a.cfg.graphQLLimits())
+	// Before persisted queries, so that an oversized document is refused before it is stored. It
+	// also validates documents: shape limits first, a bounded number of errors, and without
+	// introspection, messages that say nothing of the schema.
+	a.cfg.graphQLLimits().Install(srv)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundResponses(a.cfg.withTimeout())
 	if a.cache != nil {

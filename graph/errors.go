@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -95,8 +97,25 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			log.ErrorContext(ctx, "resolver failed", "err", err, "path", gqlErr.Path.String())
 			setCode(gqlErr, "internal server error", CodeInternal)
 		}
+		gqlErr.Message = truncate(gqlErr.Message)
 		return gqlErr
 	}
+}
+
+// MaxMessageBytes bounds the message of every error: parse, validation and variable errors quote
+// the document's names, and a name of 30 KB must not be echoed in each of a hundred errors.
+const MaxMessageBytes = 300
+
+// truncate cuts a message to MaxMessageBytes, on a character boundary, marking the cut.
+func truncate(msg string) string {
+	if len(msg) <= MaxMessageBytes {
+		return msg
+	}
+	cut := MaxMessageBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(msg[:cut], "") + "…"
 }
 
 // deadlinePassed reports whether the request's deadline (REQUEST_TIMEOUT) is behind us.

@@ -94,46 +94,69 @@ func (e *Extension) MutateOperationParameters(_ context.Context, p *graphql.RawP
 	return nil
 }
 
-// MutateOperationContext checks the parsed and validated operation that is about to run.
-func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	w := walker{fragments: op.Doc.Fragments, memo: map[string]shape{}}
-	s := w.selections(op.Operation.SelectionSet)
-	s.directives = sat(s.directives + len(op.Operation.Directives))
-	switch {
-	case e.cfg.MaxDepth > 0 && s.depth > e.cfg.MaxDepth:
-		return refuse(ReasonDepth, "the query is %d levels deep, more than the limit of %d", s.depth, e.cfg.MaxDepth)
-	case e.cfg.MaxAliases > 0 && s.aliases > e.cfg.MaxAliases:
-		return refuse(ReasonAliases, "the query uses %d aliases, more than the limit of %d", s.aliases, e.cfg.MaxAliases)
-	case e.cfg.MaxDirectives > 0 && s.directives > e.cfg.MaxDirectives:
-		return refuse(ReasonDirectives, "the query uses %d directives, more than the limit of %d", s.directives, e.cfg.MaxDirectives)
+// check refuses a parsed document that breaks a limit of its shape. It runs as the first
+// validation rule (see ValidationRules), before gqlparser's own rules: those report an error per
+// offending field, directive or pair of fields, and OverlappingFieldsCanBeMerged compares fields
+// pairwise, so a document they would refuse anyway must not reach them. Every operation is
+// measured, and every fragment definition on its own (the rules validate unused fragments too);
+// which operation will run is not known yet.
+func (e *Extension) check(doc *ast.QueryDocument) *gqlerror.Error {
+	w := walker{fragments: doc.Fragments, memo: map[string]shape{}}
+	var all shape
+	for _, op := range doc.Operations {
+		s := w.selections(op.SelectionSet)
+		s.directives = sat(s.directives + len(op.Directives))
+		for _, v := range op.VariableDefinitions {
+			s.directives = sat(s.directives + len(v.Directives))
+		}
+		all = all.worst(s)
 	}
-	if e.cfg.NoIntrospection && s.introspection {
+	for _, def := range doc.Fragments {
+		all = all.worst(w.definition(def))
+	}
+	switch {
+	case e.cfg.MaxDepth > 0 && all.depth > e.cfg.MaxDepth:
+		return refuse(ReasonDepth, "the query is %d levels deep, more than the limit of %d", all.depth, e.cfg.MaxDepth)
+	case e.cfg.MaxAliases > 0 && all.aliases > e.cfg.MaxAliases:
+		return refuse(ReasonAliases, "the query uses %d aliases, more than the limit of %d", all.aliases, e.cfg.MaxAliases)
+	case e.cfg.MaxDirectives > 0 && all.directives > e.cfg.MaxDirectives:
+		return refuse(ReasonDirectives, "the query uses %d directives, more than the limit of %d", all.directives, e.cfg.MaxDirectives)
+	}
+	if e.cfg.NoIntrospection && all.introspection {
 		err := gqlerror.Errorf("introspection is disabled on this server")
 		errcode.Set(err, errcode.ValidationFailed)
 		return err
 	}
 	if len(e.once) > 0 {
-		counts := map[string]int{}
-		w.rootFields(op.Operation.SelectionSet, counts, map[string]bool{})
-		total := 0
-		for name, n := range counts {
-			if e.once[name] {
-				total += n
+		for _, op := range doc.Operations {
+			counts := map[string]int{}
+			w.rootFields(op.SelectionSet, counts, map[string]bool{})
+			total := 0
+			for name, n := range counts {
+				if e.once[name] {
+					total += n
+				}
+			}
+			if total > 1 {
+				return refuse(ReasonCredentialBatch, "an operation may hold only one of %s; found %d", strings.Join(e.cfg.OncePerOperation, ", "), total)
 			}
 		}
-		if total > 1 {
-			return refuse(ReasonCredentialBatch, "an operation may hold only one of %s; found %d", strings.Join(e.cfg.OncePerOperation, ", "), total)
-		}
 	}
+	if max := e.cfg.MaxComplexity; max > 0 && all.fields > max {
+		// Refused before gqlgen's cost walk, which expands fragments spread in fan-out without
+		// memoising: a 2 KB document of fragment pairs spreading the next pair took it seconds.
+		return refuse(ReasonComplexity, "the query selects %d fields once its fragments are expanded, more than the cost limit of %d", all.fields, max)
+	}
+	return nil
+}
+
+// MutateOperationContext checks what depends on the variables of the operation about to run:
+// its strings and its cost. The shape of the document was checked as it was validated (check).
+func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
 	if !cleanArguments(op.Operation, op.Variables) {
 		err := gqlerror.Errorf("string arguments must be valid UTF-8 without NUL characters")
 		errcode.Set(err, "BAD_USER_INPUT")
 		return err
-	}
-	if max := e.cfg.MaxComplexity; max > 0 && s.fields > max {
-		// Refused before gqlgen's cost walk, which expands fragments spread in fan-out without
-		// memoising: a 2 KB document of fragment pairs spreading the next pair took it seconds.
-		return refuse(ReasonComplexity, "the query selects %d fields once its fragments are expanded, more than the cost limit of %d", s.fields, max)
 	}
 	if e.complexity != nil {
 		if err := e.complexity.MutateOperationContext(ctx, op); err != nil {
@@ -155,7 +178,6 @@ func refuse(reason, format string, args ...any) *gqlerror.Error {
 	return err
 }
 
-// shape is what the rules measure of a selection set.
 // shape is what the limits measure of a selection set, as if its fragments were expanded.
 type shape struct {
 	depth, aliases, directives int
@@ -168,10 +190,19 @@ type shape struct {
 	introspection   bool // selects __schema or __type somewhere
 }
 
+// worst is the largest of each measure of s and t: a document is refused if any one of its
+// operations or fragments is.
+func (s shape) worst(t shape) shape {
+	return shape{
+		depth: max(s.depth, t.depth), aliases: max(s.aliases, t.aliases), directives: max(s.directives, t.directives),
+		fields: max(s.fields, t.fields), introspection: s.introspection || t.introspection,
+	}
+}
+
 // walker measures selection sets. Each fragment is measured once and its shape reused at every
 // spread, so that a document of fragments spreading each other many times costs linear time to
 // measure, while the counts are those of the expanded query (what execution would pay for).
-// Fragment cycles never reach here: validation (NoFragmentCycles) rejects them first.
+// A fragment cycle counts its fragments once; validation (NoFragmentCycles) then refuses it.
 type walker struct {
 	fragments ast.FragmentDefinitionList
 	memo      map[string]shape
@@ -206,12 +237,7 @@ func (w *walker) field(f *ast.Field) shape {
 	s := w.selections(f.SelectionSet)
 	switch f.Name {
 	case "__schema", "__type":
-		// gqlparser's MaxIntrospectionDepth rule bounds introspection nesting; tools such as
-		// GraphiQL send a standard introspection query deeper than any sensible data query.
-		s.depth = 0
-		s.aliases = sat(s.aliases + s.typenameAliases)
-		s.typenameAliases = 0
-		s.introspection = true
+		s = s.introspective()
 	default:
 		s.depth++
 	}
@@ -224,6 +250,18 @@ func (w *walker) field(f *ast.Field) shape {
 	}
 	s.directives = sat(s.directives + len(f.Directives))
 	s.fields = sat(s.fields + 1)
+	return s
+}
+
+// introspective is the shape of a selection of the introspection types (under __schema or __type).
+// gqlparser's MaxIntrospectionDepth rule bounds introspection nesting; tools such as GraphiQL send
+// a standard introspection query deeper than any sensible data query. Aliased __typename counts
+// as an alias there: it would multiply every type and field of the answer.
+func (s shape) introspective() shape {
+	s.depth = 0
+	s.aliases = sat(s.aliases + s.typenameAliases)
+	s.typenameAliases = 0
+	s.introspection = true
 	return s
 }
 
@@ -243,6 +281,23 @@ func (w *walker) fragment(name string) shape {
 	s.directives = sat(s.directives + len(def.Directives))
 	delete(w.visiting, name)
 	w.memo[name] = s
+	return s
+}
+
+// definition measures a fragment definition on its own, from its own root. A definition whose name
+// an earlier one already has (which validation refuses) is measured as well, without the memo.
+// A fragment on an introspection type (__Type, __Field…) is measured as a selection under __schema.
+func (w *walker) definition(def *ast.FragmentDefinition) shape {
+	var s shape
+	if w.fragments.ForName(def.Name) == def {
+		s = w.fragment(def.Name)
+	} else {
+		s = w.selections(def.SelectionSet)
+		s.directives = sat(s.directives + len(def.Directives))
+	}
+	if strings.HasPrefix(def.TypeCondition, "__") {
+		s = s.introspective()
+	}
 	return s
 }
 
