@@ -274,14 +274,15 @@ func (a *App) graphQLServer() *handler.Server {
 	// Before persisted queries, so that an oversized document is refused before it is stored. It
 	// also validates documents: shape limits first, a bounded number of errors, and without
 	// introspection, messages that say nothing of the schema.
-	a.cfg.graphQLLimits().Install(srv)
+	lim := a.cfg.graphQLLimits()
+	lim.Install(srv)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundResponses(a.cfg.withTimeout())
 	if a.cache != nil {
 		srv.Use(a.cache)
 	}
 	srv.AroundOperations(recordOperation)
-	srv.SetErrorPresenter(recordErrors(graph.ErrorPresenter(a.log)))
+	srv.SetErrorPresenter(recordErrors(lim.Presenter(graph.ErrorPresenter(a.log))))
 	srv.SetRecoverFunc(graph.Recover(a.log))
 	return srv
 }

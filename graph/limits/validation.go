@@ -1,6 +1,10 @@
 package limits
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -152,5 +156,24 @@ func (v *validation) stop() {
 	v.stopped = true
 	if v.walker != nil {
 		v.walker.Observers = &core.Events{}
+	}
+}
+
+// Presenter wraps the error presenter: with introspection off, an error in the value of a variable
+// names the variable only, not the input field it found wrong (unknown field, must be defined),
+// which would spell out input types field by field.
+func (e *Extension) Presenter(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	if !e.cfg.NoIntrospection {
+		return next
+	}
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		out := next(ctx, err)
+		if len(out.Path) >= 2 && out.Path[0] == ast.PathName("variable") {
+			if name, ok := out.Path[1].(ast.PathName); ok {
+				out.Path = out.Path[:2]
+				out.Message = fmt.Sprintf("the value of variable $%s is not valid for its type (details are not given while introspection is disabled)", string(name))
+			}
+		}
+		return out
 	}
 }
