@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
+	"github.com/shopql/shopql/graph/limits"
 )
 
 // fuzzSeeds are request bodies an attacker would try first.
@@ -111,6 +112,72 @@ func FuzzGraphQLEndpoint(f *testing.F) {
 			if code := e.Extensions["code"]; code == "INTERNAL_SERVER_ERROR" {
 				t.Fatalf("internal error for %q: %s", body, raw)
 			}
+		}
+	})
+}
+
+// maxResponse bounds the answer to a request of n bytes: the largest answer that does not grow
+// with the request (the full introspection of the schema, 42 KB; a hundred errors, under 50 KB)
+// plus a few bytes of data for each byte asked (an aliased __typename: 13 bytes in, 12 out).
+func maxResponse(n int) int { return 64<<10 + 8*n }
+
+// FuzzResponseSize sends documents made of a unit repeated many times between a head and a tail
+// (the shape of every amplification attack: one error, or one answer, per repetition) and checks
+// that the answer stays within maxResponse of the request and has at most limits.MaxErrors errors.
+func FuzzResponseSize(f *testing.F) {
+	cfg := apptest.Config(f)
+	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "text", "error"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := apptest.Serve(f, cfg, a)
+	for _, seed := range []struct {
+		head, unit, tail string
+		count            uint16
+	}{
+		{"{ ", "a: __typename a: me ", "}", 332},
+		{"{ __typename ", "@aa ", "}", 900},
+		{"{ ", "products(first: 1) { names } products(first: 2) { names } ", "}", 100},
+		{"{ ", "x ", "}", 1000},
+		{"{ ", strings.Repeat("x", 300) + " ", "}", 100},
+		{"{ products(", "a: 1 ", ") { names } }", 300},
+		{"{ ", "... on T { __typename } ", "}", 300},
+		{"{ ", "me ", "}", 1000},
+		{"query(", "$v: Int ", ") { __typename }", 600},
+		{"{ ", "t: __typename ", "}", 600},
+		{"{ __schema { types { ", "t: __typename ", "} } }", 100},
+		{"{ ", "...F ", "} fragment F on Query { __typename }", 1000},
+		{"{ __typename } ", "fragment F on Query { __typename } ", "", 300},
+		{"query { __typename } ", "query { me } ", "", 300},
+		{"{ ", "{", "", 1000},
+		{"{ product(name: \"", "\\u0000", "\") { name } }", 1000},
+	} {
+		f.Add(seed.head, seed.unit, seed.tail, seed.count)
+	}
+	url := s.URL + "/graphql"
+	f.Fuzz(func(t *testing.T, head, unit, tail string, count uint16) {
+		doc := head + strings.Repeat(unit, int(count)%2048) + tail
+		if len(doc) > cfg.GraphQLMaxDocumentBytes {
+			t.Skip("refused by size before it is parsed")
+		}
+		body, err := json.Marshal(map[string]string{"query": doc})
+		if err != nil {
+			t.Skip()
+		}
+		res, err := http.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var out struct {
+			Errors []json.RawMessage `json:"errors"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("status %d, body not JSON for %q: %.200q", res.StatusCode, doc, raw)
+		}
+		if len(raw) > maxResponse(len(body)) || len(out.Errors) > limits.MaxErrors {
+			t.Fatalf("%d bytes, %d errors for a %d-byte request: %.300q", len(raw), len(out.Errors), len(body), doc)
 		}
 	})
 }
