@@ -1,10 +1,17 @@
 package limits
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -183,5 +190,46 @@ func TestGenericMessages(t *testing.T) {
 	errs := validate(t, defaults, `{ me }`)
 	if len(errs) != 1 || !strings.Contains(errs[0].Message, `of type "User!"`) {
 		t.Errorf("with introspection on: %v", errs)
+	}
+}
+
+// countingCache is a query cache that remembers what gqlgen stores in it.
+type countingCache struct {
+	graphql.MapCache[*ast.QueryDocument]
+}
+
+// TestRefusedDocumentsAreNotCached: gqlgen keeps a parsed document in its query cache once it has
+// validated; a document refused by a limit fails validation, so it is never kept (a cache of
+// refused documents would skip the limits the next time, and push out the documents of real
+// clients). The documents are valid GraphQL: only the limits refuse them.
+func TestRefusedDocumentsAreNotCached(t *testing.T) {
+	cache := countingCache{graphql.MapCache[*ast.QueryDocument]{}}
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(cache)
+	New(defaults).Install(srv)
+	post := func(doc string) string {
+		body, _ := json.Marshal(map[string]string{"query": doc})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	for _, doc := range []string{
+		"{ " + repeat("a%d: __typename b%[1]d: __typename @include(if: true) ", 51) + "}", // 51 directives
+		"{ " + repeat("a%d: products { names } ", 16) + "}",                               // 16 aliases
+		doubling(13), // 8,192 fields
+	} {
+		if out := post(doc); !strings.Contains(out, `"reason"`) {
+			t.Fatalf("not refused by a limit: %.300s", out)
+		}
+		if len(cache.MapCache) != 0 {
+			t.Fatalf("refused document kept in the query cache: %.80s", doc)
+		}
+	}
+	post(`{ __typename }`)
+	if len(cache.MapCache) != 1 {
+		t.Fatalf("a valid document is not cached: %d entries", len(cache.MapCache))
 	}
 }
