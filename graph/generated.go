@@ -642,6 +642,8 @@ directive @auth on FIELD_DEFINITION
 """
 Fresh access token required: one issued by login, not by refreshToken. Implies @auth.
 A non-fresh token fails with UNAUTHENTICATED, reason FRESH_TOKEN_REQUIRED: log in again.
+Creating a product or category always needs a fresh token, whichever mutation does it:
+createProduct, createCategory, and upsertProduct when no product has the name yet.
 """
 directive @fresh on FIELD_DEFINITION
 
@@ -833,7 +835,12 @@ type Mutation {
   "Creates a product. CONFLICT when the name is taken. Token: fresh access token (@fresh)."
   createProduct("Unique product name." name: String!, "Product fields." input: ProductInput!): Product! @fresh
 
-  "Creates the product or replaces the fields of the existing one with that name. Token: @auth."
+  """
+  Creates the product or replaces the fields of the existing one with that name. Token: @auth to
+  replace an existing product; creating one needs a fresh access token, as createProduct does
+  (a refreshed token gets UNAUTHENTICATED, reason FRESH_TOKEN_REQUIRED, and nothing is written).
+  CONFLICT when the name is new but looks like a taken one (see createProduct).
+  """
   upsertProduct("Product name." name: String!, "Product fields." input: ProductInput!): Product! @auth
 
   "Deletes a product; NOT_FOUND when there is none. Token: @admin."
