@@ -85,7 +85,7 @@ func settings(c *Config) []setting {
 	return []setting{
 		{"PORT", "port", "HTTP port to listen on", intVar(&c.Port, 8080), false},
 		{"DATABASE_URL", "database-url", "postgres://… for PostgreSQL; otherwise a SQLite file path", stringVar(&c.DatabaseURL, "shop.db"), false},
-		{"JWT_SECRET", "jwt-secret", "HS256 signing key, at least 32 bytes; if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
+		{"JWT_SECRET", "jwt-secret", "HS256 signing key: at least 32 bytes and 128 bits of estimated strength (e.g. openssl rand -base64 48); if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
 		{"JWT_SIGNING", "jwt-signing", "token signatures: hs256 (shared JWT_SECRET) or ed25519 (key pairs kept in the database, rotated, published at /.well-known/jwks.json)", stringVar(&c.JWTSigning, "hs256"), false},
 		{"JWT_KEY_ROTATION", "jwt-key-rotation", "with ed25519: how long a key signs before a new one replaces it", durationVar(&c.JWTKeyRotation, 720*time.Hour), false},
 		{"JWT_ISSUER", "jwt-issuer", "iss claim set in and required of tokens", stringVar(&c.JWTIssuer, "shopql"), false},
@@ -182,8 +182,10 @@ func (c *Config) validate() error {
 	if c.Port < 0 || c.Port > 65535 {
 		problems = append(problems, "PORT must be between 0 and 65535")
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-		problems = append(problems, "JWT_SECRET must be at least 32 bytes (or unset to generate one)")
+	if c.JWTSecret != "" {
+		if err := auth.CheckSecret([]byte(c.JWTSecret)); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if c.MetricsAddr != "" {
 		if !c.Metrics {
