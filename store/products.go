@@ -134,7 +134,7 @@ func moveCounts(from, to int64) (countDelta, countDelta) {
 
 func newProduct(name string, f ProductFields) *model.Product {
 	return &model.Product{
-		Name: name, Description: f.Description, Price: f.Price, Quantity: f.Quantity,
+		Name: name, NameKey: nameKey(name), Description: f.Description, Price: f.Price, Quantity: f.Quantity,
 		CategoryID: f.CategoryID, CreatedAt: now(),
 	}
 }
@@ -142,7 +142,7 @@ func newProduct(name string, f ProductFields) *model.Product {
 func insertProduct(ctx context.Context, tx bun.IDB, p *model.Product) error {
 	if _, err := tx.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
-			return conflict("a product named %q already exists", p.Name)
+			return conflict("a product named %q, or one whose name looks the same, already exists", p.Name)
 		}
 		return categoryError(err, p.CategoryID)
 	}
