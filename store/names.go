@@ -20,10 +20,11 @@ import (
 
 // nameKey is the form names are compared in: NFKC (compatibility characters such as fullwidth
 // letters, ligatures and no-break spaces become their plain forms) without invisible characters
-// (which checkName refuses in new names, but older rows may hold).
+// (which checkName refuses in new names, but older rows may hold) and without variation selectors
+// (accepted, as emoji need them, but "❤" and "❤️" read the same).
 func nameKey(name string) string {
 	return norm.NFKC.String(strings.Map(func(r rune) rune {
-		if isInvisible(r) {
+		if isInvisible(r) || unicode.Is(unicode.Variation_Selector, r) {
 			return -1
 		}
 		return r
@@ -33,10 +34,11 @@ func nameKey(name string) string {
 // isInvisible reports the characters that show nothing, or change how the text around them is
 // shown, so that a name holding them looks like another: format characters (zero-width space and
 // joiners, the byte-order mark, bidirectional controls such as U+202E, tags), the other
-// default-ignorable code points (Hangul fillers, the combining grapheme joiner, …), variation
-// selectors, and the line and paragraph separators.
+// default-ignorable code points (Hangul fillers, the combining grapheme joiner, …), and the line
+// and paragraph separators. Variation selectors, also invisible, are not among them: they only
+// choose how the character before them is drawn (emoji or text style), and nameKey ignores them.
 func isInvisible(r rune) bool {
-	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.Zl, unicode.Zp)
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Zl, unicode.Zp)
 }
 
 // keyNameTables is the migration 20261201000001_name_keys: it gives categories and products their
