@@ -57,17 +57,22 @@ func TestHostileNamesStoredVerbatim(t *testing.T) {
 	}
 }
 
+// toolsAndHammer signs up a user on s and creates category Tools with product Hammer; it returns
+// the user's client, Hammer's fields and a snapshot of the catalogue.
+func toolsAndHammer(t *testing.T, s *apptest.Server) (user *apptest.Client, good map[string]any, before string) {
+	t.Helper()
+	user, _ = s.Client().User("ann@example.com")
+	var cat struct{ CreateCategory struct{ ID string } }
+	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
+	good = map[string]any{"description": "a hammer", "price": 9.5, "quantity": 3, "categoryId": cat.CreateCategory.ID}
+	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
+	return user, good, snapshot(t, user)
+}
+
 // TestInvalidInputRefused sends values no field accepts and checks each is refused as bad input
 // (or by GraphQL validation) and leaves the data as it was.
 func TestInvalidInputRefused(t *testing.T) {
-	s := apptest.New(t)
-	c := s.Client()
-	user, _ := c.User("ann@example.com")
-	var cat struct{ CreateCategory struct{ ID string } }
-	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
-	good := map[string]any{"description": "a hammer", "price": 9.5, "quantity": 3, "categoryId": cat.CreateCategory.ID}
-	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
-	before := snapshot(t, user)
+	user, good, before := toolsAndHammer(t, apptest.New(t))
 
 	product := func(kv ...any) map[string]any {
 		in := with(good, kv...)
@@ -140,15 +145,8 @@ func snapshot(t *testing.T, c *apptest.Client) string {
 // TestInvisibleCharactersInNamesRefused: invisible and direction-changing characters make a name
 // look like another (or reverse how the text around them reads), so no name accepts them.
 func TestInvisibleCharactersInNamesRefused(t *testing.T) {
-	s := apptest.New(t, func(c *app.Config) { c.RegisterLimitPerAddress = auth.Rate{} }) // many registrations
-
-	c := s.Client()
-	user, _ := c.User("ann@example.com")
-	var cat struct{ CreateCategory struct{ ID string } }
-	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
-	good := map[string]any{"description": "d", "price": 1, "quantity": 1, "categoryId": cat.CreateCategory.ID}
-	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
-	before := snapshot(t, user)
+	// Many registrations: no throttle.
+	user, good, before := toolsAndHammer(t, apptest.New(t, func(c *app.Config) { c.RegisterLimitPerAddress = auth.Rate{} }))
 
 	for _, r := range []string{
 		"\u200b",     // zero-width space
