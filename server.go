@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,8 +53,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	var metricsLn net.Listener
+	if err == nil && cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			err = fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+	}
 	if err == nil {
-		err = run(ctx, cfg, log, ln)
+		err = run(ctx, cfg, log, ln, metricsLn)
 	}
 	if err != nil {
 		log.Error("server stopped", "err", err)
@@ -74,7 +81,8 @@ func writeTimeout(requestTimeout time.Duration) time.Duration {
 	return max(60*time.Second, requestTimeout+30*time.Second)
 }
 
-func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln net.Listener) error {
+// metricsLn, when not nil, serves /metrics alone (METRICS_ADDR), and ln does not.
+func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln, metricsLn net.Listener) error {
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -90,9 +98,27 @@ func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln net.Listener)
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", "/")
+	if metricsLn != nil {
+		if a.MetricsHandler() == nil {
+			_ = metricsLn.Close()
+			return errors.New("METRICS_ADDR is set but METRICS is off")
+		}
+		metricsSrv := &http.Server{
+			Handler:           a.MetricsHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          srv.ErrorLog,
+		}
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+		defer metricsSrv.Close() // a scrape need not finish: the next one comes soon
+		log.Info("serving metrics", "addr", metricsLn.Addr().String(), "path", "/metrics")
+	}
 
 	select {
 	case err := <-errc:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func TestGracefulShutdown(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	ctx, shutdown := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln) }()
+	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln, nil) }()
 	for i := 0; ; i++ {
 		if res, err := http.Get(url + "/healthz"); err == nil {
 			res.Body.Close()
@@ -98,5 +99,60 @@ func TestWriteTimeoutFollowsRequestTimeout(t *testing.T) {
 		if got := writeTimeout(tt.request); got != tt.write {
 			t.Errorf("REQUEST_TIMEOUT %v: write timeout %v, want %v", tt.request, got, tt.write)
 		}
+	}
+}
+
+// TestMetricsOnTheirOwnListener: with METRICS_ADDR, /metrics is served there and no longer on the
+// public port, which serves GraphQL as before.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.MetricsAddr = "127.0.0.1:0"
+	listen := func() (net.Listener, string) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln, "http://" + ln.Addr().String()
+	}
+	ln, public := listen()
+	metricsLn, private := listen()
+	ctx, shutdown := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln, metricsLn) }()
+	defer func() {
+		shutdown()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	get := func(url string) (int, string) {
+		for i := 0; ; i++ {
+			res, err := http.Get(url)
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				return res.StatusCode, string(b)
+			}
+			if i > 200 {
+				t.Fatalf("GET %s: %v", url, err)
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	if status, _ := get(public + "/healthz"); status != http.StatusOK {
+		t.Fatalf("public /healthz: %d", status)
+	}
+	if status, body := get(public + "/graphql?query=%7B__typename%7D"); status != http.StatusOK || !strings.Contains(body, "Query") {
+		t.Errorf("public /graphql: %d %s", status, body)
+	}
+	if status, _ := get(public + "/metrics"); status != http.StatusNotFound {
+		t.Errorf("public /metrics: %d, want 404", status)
+	}
+	status, body := get(private + "/metrics")
+	if status != http.StatusOK || !strings.Contains(body, "shopql_graphql_requests_total") {
+		t.Errorf("metrics listener /metrics: %d %.200s", status, body)
+	}
+	if status, _ := get(private + "/graphql?query=%7B__typename%7D"); status != http.StatusNotFound {
+		t.Errorf("metrics listener /graphql: %d, want 404", status)
 	}
 }

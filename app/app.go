@@ -219,6 +219,17 @@ func (a *App) invalidateCache(string) {
 // Handler is the whole HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// MetricsHandler serves GET /metrics alone, for the listener of its own that METRICS_ADDR asks
+// for (then Handler does not serve it); nil when METRICS is off.
+func (a *App) MetricsHandler() http.Handler {
+	if a.metrics == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.handler())
+	return mux
+}
+
 // Close stops background work and closes the database. Call it after the HTTP server has drained.
 func (a *App) Close() error {
 	a.stop()
@@ -246,7 +257,7 @@ func (a *App) routes() http.Handler {
 	if a.cfg.GraphiQL {
 		mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
 	}
-	if a.metrics != nil {
+	if a.metrics != nil && a.cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", a.metrics.handler())
 	}
 	origins, _ := parseOrigins(a.cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
+	"github.com/shopql/shopql/auth"
 )
 
 const (
@@ -55,17 +57,22 @@ func TestHostileNamesStoredVerbatim(t *testing.T) {
 	}
 }
 
+// toolsAndHammer signs up a user on s and creates category Tools with product Hammer; it returns
+// the user's client, Hammer's fields and a snapshot of the catalogue.
+func toolsAndHammer(t *testing.T, s *apptest.Server) (user *apptest.Client, good map[string]any, before string) {
+	t.Helper()
+	user, _ = s.Client().User("ann@example.com")
+	var cat struct{ CreateCategory struct{ ID string } }
+	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
+	good = map[string]any{"description": "a hammer", "price": 9.5, "quantity": 3, "categoryId": cat.CreateCategory.ID}
+	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
+	return user, good, snapshot(t, user)
+}
+
 // TestInvalidInputRefused sends values no field accepts and checks each is refused as bad input
 // (or by GraphQL validation) and leaves the data as it was.
 func TestInvalidInputRefused(t *testing.T) {
-	s := apptest.New(t)
-	c := s.Client()
-	user, _ := c.User("ann@example.com")
-	var cat struct{ CreateCategory struct{ ID string } }
-	user.MustDo(hostileCreateCategory, map[string]any{"n": "Tools"}, &cat)
-	good := map[string]any{"description": "a hammer", "price": 9.5, "quantity": 3, "categoryId": cat.CreateCategory.ID}
-	user.MustDo(hostileCreateProduct, map[string]any{"n": "Hammer", "in": good}, nil)
-	before := snapshot(t, user)
+	user, good, before := toolsAndHammer(t, apptest.New(t))
 
 	product := func(kv ...any) map[string]any {
 		in := with(good, kv...)
@@ -133,4 +140,94 @@ func snapshot(t *testing.T, c *apptest.Client) string {
 		t.Fatalf("snapshot: %s", r)
 	}
 	return string(r.Data)
+}
+
+// TestInvisibleCharactersInNamesRefused: invisible and direction-changing characters make a name
+// look like another (or reverse how the text around them reads), so no name accepts them.
+func TestInvisibleCharactersInNamesRefused(t *testing.T) {
+	// Many registrations: no throttle.
+	user, good, before := toolsAndHammer(t, apptest.New(t, func(c *app.Config) { c.RegisterLimitPerAddress = auth.Rate{} }))
+
+	for _, r := range []string{
+		"\u200b",     // zero-width space
+		"\u200d",     // zero-width joiner
+		"\u202e",     // right-to-left override: "exe.txt" shown backwards
+		"\u2066",     // left-to-right isolate
+		"\u200f",     // right-to-left mark
+		"\ufeff",     // byte-order mark
+		"\u00ad",     // soft hyphen
+		"\u2060",     // word joiner
+		"\u3164",     // Hangul filler
+		"\u2028",     // line separator
+		"\U000e0041", // tag latin capital A
+	} {
+		name := "Ham" + r + "mer"
+		for what, req := range map[string]struct {
+			doc  string
+			vars map[string]any
+		}{
+			"createProduct":     {hostileCreateProduct, map[string]any{"n": name, "in": good}},
+			"upsertProduct":     {`mutation($n: String!, $in: ProductInput!) { upsertProduct(name: $n, input: $in) { id } }`, map[string]any{"n": name, "in": good}},
+			"createCategory":    {hostileCreateCategory, map[string]any{"n": name}},
+			"renameCategory":    {`mutation($n: String!) { renameCategory(name: "Tools", newName: $n) { id } }`, map[string]any{"n": name}},
+			"register username": {`mutation($n: String!) { register(input: {email: "bob@example.com", username: $n, password: "password-1"}) { id } }`, map[string]any{"n": name}},
+			"register email":    {`mutation($e: String!) { register(input: {email: $e, username: "bob", password: "password-1"}) { id } }`, map[string]any{"e": "b" + r + "ob@example.com"}},
+		} {
+			res := user.Do(req.doc, req.vars)
+			if res.Code() != "BAD_USER_INPUT" {
+				t.Errorf("%s with U+%04X: %s", what, []rune(r)[0], res)
+			}
+		}
+	}
+	if after := snapshot(t, user); after != before {
+		t.Fatalf("data changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestLookAlikeNamesCollide: names are unique as they read, after Unicode normalisation (NFKC):
+// a fullwidth, ligature, no-break-space or decomposed spelling of a taken name is CONFLICT,
+// whichever mutation tries it, and the names already there keep working by their exact spelling.
+func TestLookAlikeNamesCollide(t *testing.T) {
+	s := apptest.New(t)
+	user, _ := s.Client().User("ann@example.com")
+	var cat struct{ CreateCategory struct{ ID string } }
+	user.MustDo(hostileCreateCategory, map[string]any{"n": "Hand tools"}, &cat)
+	user.MustDo(hostileCreateCategory, map[string]any{"n": "Garden"}, nil)
+	good := map[string]any{"description": "d", "price": 1, "quantity": 1, "categoryId": cat.CreateCategory.ID}
+	for _, name := range []string{"Hammer", "file", "Café", "Love ❤"} {
+		user.MustDo(hostileCreateProduct, map[string]any{"n": name, "in": good}, nil)
+	}
+	before := snapshot(t, user)
+
+	upsert := `mutation($n: String!, $in: ProductInput!) { upsertProduct(name: $n, input: $in) { id } }`
+	rename := `mutation($n: String!) { renameCategory(name: "Garden", newName: $n) { id } }`
+	for _, tt := range []struct {
+		what, doc string
+		vars      map[string]any
+	}{
+		{"fullwidth H, createProduct", hostileCreateProduct, map[string]any{"n": "Ｈammer", "in": good}},
+		{"fullwidth H, upsertProduct", upsert, map[string]any{"n": "Ｈammer", "in": good}},
+		{"ligature fi", hostileCreateProduct, map[string]any{"n": "ﬁle", "in": good}},
+		{"decomposed é", hostileCreateProduct, map[string]any{"n": "Cafe\u0301", "in": good}},
+		{"emoji presentation selector", hostileCreateProduct, map[string]any{"n": "Love ❤\ufe0f", "in": good}},
+		{"no-break space, createCategory", hostileCreateCategory, map[string]any{"n": "Hand\u00a0tools"}},
+		{"ideographic space, createCategory", hostileCreateCategory, map[string]any{"n": "Hand\u3000tools"}},
+		{"no-break space, renameCategory", rename, map[string]any{"n": "Hand\u00a0tools"}},
+	} {
+		if r := user.Do(tt.doc, tt.vars); r.Code() != "CONFLICT" {
+			t.Errorf("%s: want CONFLICT, got %s", tt.what, r)
+		}
+	}
+	if after := snapshot(t, user); after != before {
+		t.Fatalf("data changed:\nbefore %s\nafter  %s", before, after)
+	}
+	// Exact names still find their products; a category may be renamed to a spelling that looks
+	// like its own name.
+	var got struct{ Product *struct{ Name string } }
+	user.MustDo(`{ product(name: "Café") { name } }`, nil, &got)
+	if got.Product == nil || got.Product.Name != "Café" {
+		t.Errorf("exact lookup: %+v", got.Product)
+	}
+	user.MustDo(`mutation { renameCategory(name: "Garden", newName: "Ｇarden") { id } }`, nil, nil)
+	user.MustDo(`mutation { renameCategory(name: "Ｇarden", newName: "Garden") { id } }`, nil, nil)
 }

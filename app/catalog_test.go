@@ -473,7 +473,7 @@ func TestRuleErrorMessages(t *testing.T) {
 		doc           string
 		code, message string
 	}{
-		{s.user, `mutation { createCategory(name: "Tools") { id } }`, "CONFLICT", `a category named "Tools" already exists`},
+		{s.user, `mutation { createCategory(name: "Tools") { id } }`, "CONFLICT", `a category named "Tools", or one whose name looks the same, already exists`},
 		{s.admin, `mutation { deleteProduct(name: "nope") }`, "NOT_FOUND", `no product named "nope"`},
 		{s.user, `mutation { renameCategory(name: "nope", newName: "x") { id } }`, "NOT_FOUND", `no category named "nope"`},
 		{s.admin, `mutation { deleteUser(id: 999) }`, "NOT_FOUND", `no account with ID 999`},

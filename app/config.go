@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ type Config struct {
 
 	CORSAllowedOrigins string
 	Metrics            bool
+	MetricsAddr        string // "": /metrics on the public port; host:port: on a listener of its own there
 
 	// Abuse limits (app/limits.go; README, Security); zero disables a limit.
 	GraphQLMaxDepth         int
@@ -83,7 +85,7 @@ func settings(c *Config) []setting {
 	return []setting{
 		{"PORT", "port", "HTTP port to listen on", intVar(&c.Port, 8080), false},
 		{"DATABASE_URL", "database-url", "postgres://… for PostgreSQL; otherwise a SQLite file path", stringVar(&c.DatabaseURL, "shop.db"), false},
-		{"JWT_SECRET", "jwt-secret", "HS256 signing key, at least 32 bytes; if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
+		{"JWT_SECRET", "jwt-secret", "HS256 signing key: at least 32 bytes and 128 bits of estimated strength (e.g. openssl rand -base64 48); if empty, one is generated and kept in the database", stringVar(&c.JWTSecret, ""), true},
 		{"JWT_SIGNING", "jwt-signing", "token signatures: hs256 (shared JWT_SECRET) or ed25519 (key pairs kept in the database, rotated, published at /.well-known/jwks.json)", stringVar(&c.JWTSigning, "hs256"), false},
 		{"JWT_KEY_ROTATION", "jwt-key-rotation", "with ed25519: how long a key signs before a new one replaces it", durationVar(&c.JWTKeyRotation, 720*time.Hour), false},
 		{"JWT_ISSUER", "jwt-issuer", "iss claim set in and required of tokens", stringVar(&c.JWTIssuer, "shopql"), false},
@@ -122,6 +124,7 @@ func settings(c *Config) []setting {
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
 		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", stringVar(&c.CORSAllowedOrigins, ""), false},
 		{"METRICS", "metrics", "serve Prometheus metrics at /metrics", boolVar(&c.Metrics, true), false},
+		{"METRICS_ADDR", "metrics-addr", "host:port of a listener of its own for /metrics (e.g. 127.0.0.1:9090), which is then no longer served on PORT; empty: /metrics is on PORT", stringVar(&c.MetricsAddr, ""), false},
 	}
 }
 
@@ -179,8 +182,17 @@ func (c *Config) validate() error {
 	if c.Port < 0 || c.Port > 65535 {
 		problems = append(problems, "PORT must be between 0 and 65535")
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-		problems = append(problems, "JWT_SECRET must be at least 32 bytes (or unset to generate one)")
+	if c.JWTSecret != "" {
+		if err := auth.CheckSecret([]byte(c.JWTSecret)); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if c.MetricsAddr != "" {
+		if !c.Metrics {
+			problems = append(problems, "METRICS_ADDR is set but METRICS is off")
+		} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			problems = append(problems, "METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090")
+		}
 	}
 	if c.JWTSigning != "hs256" && c.JWTSigning != "ed25519" {
 		problems = append(problems, "JWT_SIGNING must be hs256 or ed25519")

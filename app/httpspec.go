@@ -225,7 +225,7 @@ func readParams(r *http.Request) (*graphql.RawParams, int, error) {
 			return nil, http.StatusBadRequest, errors.New("the request body is not valid UTF-8")
 		}
 		if err := decodeJSON(body, &raw); err != nil {
-			return nil, http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + err.Error())
+			return nil, http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + describeJSONError(err))
 		}
 	}
 	return checkParams(raw)
@@ -296,6 +296,40 @@ func jsonText(q url.Values, name string) json.RawMessage {
 	return nil
 }
 
+// describeJSONError says what is wrong with a request body in JSON's terms: encoding/json's own
+// messages name the Go type it decodes into ("cannot unmarshal array into Go value of type
+// app.rawParams"), which means nothing to a client and tells an attacker about the server.
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON text ends too early"
+	case errors.As(err, &syntax):
+		return "malformed JSON at byte " + strconv.FormatInt(syntax.Offset, 10)
+	case errors.As(err, &typ):
+		what := typ.Value
+		switch what {
+		case "array":
+			// The one shape a client may well mean: a batch.
+			return "got a JSON array (batches of operations are not supported: send one operation per request)"
+		case "bool":
+			what = "boolean"
+		}
+		if typ.Field != "" {
+			return "the " + typ.Field + " parameter is a JSON " + what + " of the wrong type"
+		}
+		return "got a JSON " + what
+	case errors.Is(err, errTrailingData):
+		return err.Error()
+	}
+	return "malformed JSON"
+}
+
+var errTrailingData = errors.New("unexpected data after the JSON value")
+
 // decodeJSON decodes exactly one JSON value, keeping numbers exact as gqlgen expects.
 func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -304,7 +338,7 @@ func decodeJSON(data []byte, v any) error {
 		return err
 	}
 	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
+		return errTrailingData
 	}
 	return nil
 }

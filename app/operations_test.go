@@ -240,10 +240,20 @@ func TestOperationsSettings(t *testing.T) {
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "a.example"}, false},
 		{map[string]string{"METRICS": "false"}, true},
 		{map[string]string{"METRICS": "sometimes"}, false},
+		{map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}, true},
+		{map[string]string{"METRICS_ADDR": ":9090"}, true},
+		{map[string]string{"METRICS_ADDR": "9090"}, false},
+		{map[string]string{"METRICS_ADDR": "127.0.0.1:"}, false},
+		{map[string]string{"METRICS_ADDR": "127.0.0.1:9090", "METRICS": "false"}, false},
 		{map[string]string{"LOG_LEVEL": "debug"}, true},
 		{map[string]string{"LOG_LEVEL": "WARN"}, true},
 		{map[string]string{"LOG_LEVEL": "verbose"}, false},
 		{map[string]string{"PORT": "eighty"}, false},
+		{map[string]string{"JWT_SECRET": "12345678901234567890123456789012"}, false}, // jwt_tool's wordlist
+		{map[string]string{"JWT_SECRET": "secretsecretsecretsecretsecretsecret"}, false},
+		{map[string]string{"JWT_SECRET": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, false},
+		{map[string]string{"JWT_SECRET": "short"}, false},
+		{map[string]string{"JWT_SECRET": "q0HkV9u3mXg7Lr2bZt8Nw5Yc1Pj6Fs4Da+Ee/Rx0Ko3Ti9Ul2Wm8Bn7Ah5Cz1Gv6"}, true}, // openssl rand -base64 48
 		{map[string]string{"JWT_LEEWAY": "30s"}, true},
 		{map[string]string{"JWT_LEEWAY": "-1s"}, false},
 		{map[string]string{"JWT_LEEWAY": "2h"}, false}, // past the hourly clean-up of dead sessions

@@ -24,7 +24,7 @@ import (
 
 // attackSecret is the server's JWT_SECRET in these tests, so that they can mint tokens the server
 // should accept and vary one thing at a time.
-const attackSecret = "0123456789abcdef0123456789abcdef-attack-tests"
+const attackSecret = "tR4mX9qLw2Zc7Vb0Kp5Hn8Jd3Gf6Sy1Ea-attack-tests" // random: CheckSecret refuses guessable ones
 
 func withAttackSecret(c *app.Config) { c.JWTSecret = attackSecret }
 

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +259,64 @@ func TestExpiredTokenOfTheWrongType(t *testing.T) {
 	assertAuthError(t, refreshResponse(c, tok.AccessToken), "UNAUTHENTICATED", "TOKEN_INVALID")
 	assertAuthError(t, c.WithToken(tok.RefreshToken).Do(meQuery, nil), "UNAUTHENTICATED", "TOKEN_INVALID")
 	assertAuthError(t, refreshResponse(c, tok.RefreshToken), "UNAUTHENTICATED", "TOKEN_EXPIRED")
+}
+
+// TestCreatingNeedsAFreshToken: whatever mutation creates a product or category needs a fresh
+// token, upsertProduct included when the name is new; replacing an existing product needs only
+// @auth. The table must name every mutation that can create (create…, upsert…), so that a new one
+// cannot slip past the rule unnoticed.
+func TestCreatingNeedsAFreshToken(t *testing.T) {
+	s := apptest.New(t)
+	c := s.Client()
+	fresh, tok := c.User("ann@example.com")
+	stale := c.WithToken(refresh(t, c, tok.RefreshToken).AccessToken)
+	var cat struct{ CreateCategory struct{ ID string } }
+	fresh.MustDo(`mutation { createCategory(name: "Tools") { id } }`, nil, &cat)
+	in := map[string]any{"description": "d", "price": 1.0, "quantity": 1.0, "categoryId": cat.CreateCategory.ID}
+	vars := map[string]any{"in": in}
+
+	type creator struct{ doc, lookup string }
+	creators := map[string]creator{
+		"createCategory": {`mutation { createCategory(name: "Garden") { id } }`, `{ x: category(name: "Garden") { id } }`},
+		"createProduct":  {`mutation($in: ProductInput!) { createProduct(name: "Saw", input: $in) { id } }`, `{ x: product(name: "Saw") { id } }`},
+		"upsertProduct":  {`mutation($in: ProductInput!) { upsertProduct(name: "Hammer", input: $in) { id } }`, `{ x: product(name: "Hammer") { id } }`},
+	}
+	var schema struct {
+		Schema struct {
+			MutationType struct{ Fields []struct{ Name string } }
+		} `json:"__schema"`
+	}
+	c.MustDo(`{ __schema { mutationType { fields { name } } } }`, nil, &schema)
+	for _, f := range schema.Schema.MutationType.Fields {
+		if _, ok := creators[f.Name]; !ok && (strings.HasPrefix(f.Name, "create") || strings.HasPrefix(f.Name, "upsert")) {
+			t.Errorf("mutation %s can create: add it to this test (and make it need a fresh token)", f.Name)
+		}
+	}
+
+	for name, m := range creators {
+		exists := func() bool {
+			var out struct{ X *struct{ ID string } }
+			fresh.MustDo(m.lookup, nil, &out)
+			return out.X != nil
+		}
+		assertAuthError(t, stale.Do(m.doc, vars), "UNAUTHENTICATED", "FRESH_TOKEN_REQUIRED")
+		if exists() {
+			t.Errorf("%s with a refreshed token was refused but created it all the same", name)
+		}
+		if r := fresh.Do(m.doc, vars); len(r.Errors) > 0 {
+			t.Errorf("%s with a fresh token: %s", name, r)
+		}
+		if !exists() {
+			t.Errorf("%s with a fresh token created nothing", name)
+		}
+	}
+
+	// Replacing an existing product is an update: @auth is enough.
+	in["description"] = "replaced by a refreshed token"
+	stale.MustDo(`mutation($in: ProductInput!) { upsertProduct(name: "Hammer", input: $in) { id } }`, vars, nil)
+	var got struct{ Hammer struct{ Description string } }
+	fresh.MustDo(`{ Hammer: product(name: "Hammer") { description } }`, nil, &got)
+	if got.Hammer.Description != "replaced by a refreshed token" {
+		t.Errorf("update via upsert with a refreshed token: description %q", got.Hammer.Description)
+	}
 }

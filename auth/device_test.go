@@ -35,7 +35,7 @@ func flip(raw string, i int) string {
 }
 
 func TestDeviceTokens(t *testing.T) {
-	key := []byte(strings.Repeat("k", 48))
+	key := []byte("f3Qz8LwN1vXk6RbT0mYc5HpJ2dGs9AeU7nKq4VxZ1oWi3BtL") // random: CheckSecret refuses guessable keys
 	devices, err := NewDeviceTokens(key, time.Hour)
 	if err != nil {
 		t.Fatal(err)

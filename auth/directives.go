@@ -18,14 +18,24 @@ func AuthDirective(ctx context.Context, _ any, next graphql.Resolver) (any, erro
 
 // FreshDirective implements @fresh: a valid access token issued by login.
 func FreshDirective(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	p, err := FromContext(ctx)
-	if err != nil {
+	if err := RequireFresh(ctx); err != nil {
 		return nil, err
 	}
-	if !p.Fresh {
-		return nil, ErrFreshTokenRequired
-	}
 	return next(ctx)
+}
+
+// RequireFresh is the @fresh rule as a function, for writes that learn only as they run whether
+// they create something: creating a product or category always needs a fresh token, whichever
+// mutation does it (upsertProduct asks it, inside its transaction, when the name is new).
+func RequireFresh(ctx context.Context) error {
+	p, err := FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.Fresh {
+		return ErrFreshTokenRequired
+	}
+	return nil
 }
 
 // AdminDirective implements @admin: a valid access token carrying the admin claim.

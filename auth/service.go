@@ -356,14 +356,14 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, resync <-chan
 	}
 }
 
-// SigningSecret returns the HS256 key: the configured one, which must be at least MinSecretBytes,
+// SigningSecret returns the HS256 key: the configured one, which must pass CheckSecret,
 // or else one generated once and kept in the database, so that restarts and other instances sharing
 // the database keep verifying the same tokens. generated reports the second case, which deserves a
 // warning: whoever can read the database can mint tokens.
 func SigningSecret(ctx context.Context, db bun.IDB, configured string) (secret []byte, generated bool, err error) {
 	if configured != "" {
-		if len(configured) < MinSecretBytes {
-			return nil, false, errors.New("JWT_SECRET must be at least 32 bytes")
+		if err := CheckSecret([]byte(configured)); err != nil {
+			return nil, false, err
 		}
 		return []byte(configured), false, nil
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -66,9 +65,6 @@ type TokenConfig struct {
 	Leeway time.Duration
 }
 
-// MinSecretBytes is the shortest HS256 key accepted (RFC 7518 §3.2: at least the hash size).
-const MinSecretBytes = 32
-
 // Tokens issues and verifies JWTs. The algorithm is pinned to the one of its Keys (HS256 or EdDSA):
 // a token whose header names any other algorithm, "none" included, is refused before its signature
 // is looked at.
@@ -79,8 +75,10 @@ type Tokens struct {
 
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig) (*Tokens, error) {
-	if secret, ok := cfg.Keys.(SecretKey); ok && len(secret) < MinSecretBytes {
-		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretBytes, len(secret))
+	if secret, ok := cfg.Keys.(SecretKey); ok {
+		if err := CheckSecret(secret); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Keys == nil {
 		return nil, errors.New("no signing keys")

@@ -83,7 +83,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// not match query"); every error a client sees has one.
 			setCode(gqlErr, gqlErr.Message, CodeBadRequest)
 		case gqlErr.Err == nil:
-			// gqlgen's own errors (parse, validation, coercion) are written for clients already.
+			// gqlgen's own errors (parse, validation, coercion) are written for clients already,
+			// except that variable coercion speaks of Go kinds.
+			presentVariableError(gqlErr)
 		case errors.Is(err, context.DeadlineExceeded), deadlinePassed(ctx), store.IsBusy(err):
 			// Drivers report a deadline in their own words (PostgreSQL: an I/O timeout on the
 			// socket, which can fire a moment before the context's timer; SQLite: busy after

@@ -642,6 +642,8 @@ directive @auth on FIELD_DEFINITION
 """
 Fresh access token required: one issued by login, not by refreshToken. Implies @auth.
 A non-fresh token fails with UNAUTHENTICATED, reason FRESH_TOKEN_REQUIRED: log in again.
+Creating a product or category always needs a fresh token, whichever mutation does it:
+createProduct, createCategory, and upsertProduct when no product has the name yet.
 """
 directive @fresh on FIELD_DEFINITION
 
@@ -670,7 +672,7 @@ type User {
   createdAt: Time!
 }
 
-"A group of products. Names are unique."
+"A group of products. Names are unique as they read: equal after Unicode NFKC normalisation."
 type Category {
   "Opaque identifier."
   id: ID!
@@ -684,7 +686,7 @@ type Category {
   products: [Product!]!
 }
 
-"A product on sale. Names are unique."
+"A product on sale. Names are unique as they read: equal after Unicode NFKC normalisation."
 type Product {
   "Opaque identifier."
   id: ID!
@@ -830,16 +832,29 @@ type Mutation {
   "Ends the current session: its access and refresh tokens stop working. Token: @auth."
   logout: Boolean! @auth
 
-  "Creates a product. CONFLICT when the name is taken. Token: fresh access token (@fresh)."
+  """
+  Creates a product. CONFLICT when the name, or one that reads the same after Unicode NFKC
+  normalisation (e.g. fullwidth letters), is taken; BAD_USER_INPUT for invisible or
+  direction-changing characters. Token: fresh access token (@fresh).
+  """
   createProduct("Unique product name." name: String!, "Product fields." input: ProductInput!): Product! @fresh
 
-  "Creates the product or replaces the fields of the existing one with that name. Token: @auth."
+  """
+  Creates the product or replaces the fields of the existing one with that name. Token: @auth to
+  replace an existing product; creating one needs a fresh access token, as createProduct does
+  (a refreshed token gets UNAUTHENTICATED, reason FRESH_TOKEN_REQUIRED, and nothing is written).
+  CONFLICT when the name is new but reads the same as a taken one (see createProduct).
+  """
   upsertProduct("Product name." name: String!, "Product fields." input: ProductInput!): Product! @auth
 
   "Deletes a product; NOT_FOUND when there is none. Token: @admin."
   deleteProduct("Product name." name: String!): Boolean! @admin
 
-  "Creates a category. CONFLICT when the name is taken. Token: fresh access token (@fresh)."
+  """
+  Creates a category. CONFLICT when the name, or one that reads the same after Unicode NFKC
+  normalisation, is taken; BAD_USER_INPUT for invisible or direction-changing characters.
+  Token: fresh access token (@fresh).
+  """
   createCategory("Unique category name." name: String!): Category! @fresh
 
   "Renames a category; NOT_FOUND when absent, CONFLICT when the new name is taken. Token: @auth."

@@ -50,7 +50,7 @@ func (r *mutationResolver) CreateProduct(ctx context.Context, name string, input
 }
 
 func (r *mutationResolver) UpsertProduct(ctx context.Context, name string, input model.ProductInput) (*model.Product, error) {
-	return store.UpsertProduct(ctx, r.DB, name, productFields(input))
+	return store.UpsertProduct(ctx, r.DB, name, productFields(input), auth.RequireFresh)
 }
 
 func (r *mutationResolver) DeleteProduct(ctx context.Context, name string) (bool, error) {

@@ -29,8 +29,11 @@ var dist embed.FS
 
 // contentSecurityPolicy is sent with the HTML page. The page has no inline
 // script; GraphiQL sets inline styles and its stylesheet inlines fonts and
-// images as data: URLs.
-const contentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+// images as data: URLs. No other site may frame the page (frame-ancestors;
+// X-Frame-Options for browsers without CSP 2): a framing page could lure a
+// user into running operations with the token in the headers editor
+// (clickjacking).
+const contentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // defaultQuery fills the query editor on a first visit (afterwards GraphiQL
 // restores the user's tabs from local storage).
@@ -202,7 +205,9 @@ type handler struct {
 //   - at its root ("/"), the HTML page, with the Content-Security-Policy
 //     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'
 //     data:; font-src 'self' data:; connect-src 'self'; worker-src 'self'
-//     blob:" (so endpoint must be on the same origin);
+//     blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+//     (so endpoint must be on the same origin, and no site can frame the
+//     page) and X-Frame-Options DENY;
 //   - "/graphiql.js" and "/graphiql.css", the bundles the page loads by
 //     relative URLs, with ETags and, when accepted, gzip encoding;
 //   - 404 Not Found for any other path, 405 for methods other than GET and
@@ -263,6 +268,8 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("Referrer-Policy", "no-referrer")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("ETag", h.pageETag)

@@ -14,7 +14,7 @@ import (
 	"github.com/shopql/shopql/graphiql"
 )
 
-const wantCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+const wantCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // do serves one request and returns the response with its body read.
 func do(t *testing.T, h http.Handler, method, target string, header http.Header) (*http.Response, []byte) {
@@ -41,6 +41,9 @@ func TestPage(t *testing.T) {
 	}
 	if got := res.Header.Get("Content-Security-Policy"); got != wantCSP {
 		t.Errorf("Content-Security-Policy %q, want %q", got, wantCSP)
+	}
+	if got := res.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options %q, want DENY (no site may frame the page)", got)
 	}
 	if got := res.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type %q", got)

@@ -28,6 +28,7 @@ type Category struct {
 
 	ID           int64     `bun:"id,pk,autoincrement"`
 	Name         string    `bun:"name,notnull"`
+	NameKey      string    `bun:"name_key"` // Name as names are compared (store.nameKey): unique
 	ProductCount int64     `bun:"product_count,notnull"`
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 }
@@ -38,6 +39,7 @@ type Product struct {
 
 	ID          int64     `bun:"id,pk,autoincrement"`
 	Name        string    `bun:"name,notnull"`
+	NameKey     string    `bun:"name_key"` // Name as names are compared (store.nameKey): unique
 	Description string    `bun:"description,notnull"`
 	Price       float64   `bun:"price,notnull"`
 	Quantity    float64   `bun:"quantity,notnull"`

@@ -40,6 +40,7 @@ func TestCatalogueWritesUnderConcurrency(t *testing.T) {
 		defer mu.Unlock()
 		return categories[i]
 	}
+	mayCreate := func(context.Context) error { return nil }
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -48,7 +49,7 @@ func TestCatalogueWritesUnderConcurrency(t *testing.T) {
 				i := r.IntN(4)
 				var err error
 				if r.IntN(2) == 0 {
-					_, err = store.UpsertProduct(ctx, db, fmt.Sprintf("P%d", r.IntN(10)), store.ProductFields{CategoryID: category(i)})
+					_, err = store.UpsertProduct(ctx, db, fmt.Sprintf("P%d", r.IntN(10)), store.ProductFields{CategoryID: category(i)}, mayCreate)
 				} else if err = store.DeleteCategory(ctx, db, fmt.Sprintf("C%d", i)); err == nil {
 					var c *model.Category
 					if c, err = store.CreateCategory(ctx, db, fmt.Sprintf("C%d", i)); err == nil {

@@ -15,10 +15,10 @@ func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Catego
 	}
 	c := new(model.Category)
 	err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		*c = model.Category{Name: name, CreatedAt: now()} // afresh on a retry
+		*c = model.Category{Name: name, NameKey: nameKey(name), CreatedAt: now()} // afresh on a retry
 		if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 			if isUniqueViolation(err) {
-				return conflict("a category named %q already exists", name)
+				return conflict("a category named %q, or one whose name looks the same, already exists", name)
 			}
 			return err
 		}
@@ -63,9 +63,10 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 	}
 	c := new(model.Category)
 	err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewUpdate().Model(c).Set("name = ?", newName).Where("name = ?", name).Returning("*").Scan(ctx)
+		err := tx.NewUpdate().Model(c).Set("name = ?", newName).Set("name_key = ?", nameKey(newName)).
+			Where("name = ?", name).Returning("*").Scan(ctx)
 		if err != nil && isUniqueViolation(err) {
-			return conflict("a category named %q already exists", newName)
+			return conflict("a category named %q, or one whose name looks the same, already exists", newName)
 		}
 		if err := found(err, "no category named %q", name); err != nil {
 			return err

@@ -22,6 +22,7 @@ var migrations = func() *migrate.Migrations {
 	if err := m.Discover(migrationFiles); err != nil {
 		panic(err)
 	}
+	m.Add(keyNameTables) // computes keys in Go (NFKC), so it is not a .sql file
 	return m
 }()
 

@@ -65,7 +65,10 @@ func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 }
 
 // UpsertProduct creates the product named name or replaces the fields of the existing one.
-func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields) (*model.Product, error) {
+// mayCreate is asked inside the transaction, after the lookup found no product of that name and
+// before one is inserted: its error refuses the creation (and rolls the transaction back), so the
+// caller's rule for creating holds even when a concurrent delete or create races the upsert.
+func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields, mayCreate func(context.Context) error) (*model.Product, error) {
 	if err := checkName("name", name); err != nil {
 		return nil, err
 	}
@@ -86,6 +89,9 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 			}
 			switch err := q.Scan(ctx); {
 			case errors.Is(err, sql.ErrNoRows):
+				if err := mayCreate(ctx); err != nil {
+					return err
+				}
 				if err := insertProduct(ctx, tx, p); err != nil {
 					return err
 				}
@@ -128,7 +134,7 @@ func moveCounts(from, to int64) (countDelta, countDelta) {
 
 func newProduct(name string, f ProductFields) *model.Product {
 	return &model.Product{
-		Name: name, Description: f.Description, Price: f.Price, Quantity: f.Quantity,
+		Name: name, NameKey: nameKey(name), Description: f.Description, Price: f.Price, Quantity: f.Quantity,
 		CategoryID: f.CategoryID, CreatedAt: now(),
 	}
 }
@@ -136,7 +142,7 @@ func newProduct(name string, f ProductFields) *model.Product {
 func insertProduct(ctx context.Context, tx bun.IDB, p *model.Product) error {
 	if _, err := tx.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
-			return conflict("a product named %q already exists", p.Name)
+			return conflict("a product named %q, or one whose name looks the same, already exists", p.Name)
 		}
 		return categoryError(err, p.CategoryID)
 	}

@@ -59,8 +59,10 @@ func Seed(ctx context.Context, db *bun.DB, n, categories int, progress func(done
 			k := start + done + i
 			cat := ids[k%categories]
 			perCategory[cat]++
+			name := fmt.Sprintf("Product %07d", k+1)
 			batch[i] = model.Product{
-				Name:        fmt.Sprintf("Product %07d", k+1),
+				Name:        name,
+				NameKey:     nameKey(name),
 				Description: fmt.Sprintf("Sample product number %d.", k+1),
 				Price:       float64(k%10000)/100 + 1,
 				Quantity:    float64(k % 50),

@@ -23,8 +23,9 @@ func invalid(field, format string, args ...any) error {
 	return &model.InputError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// checkName accepts a product or category name: valid UTF-8, not blank, no control characters, at
-// most maxNameLen runes. Names are stored exactly as given.
+// checkName accepts a product or category name: valid UTF-8, not blank, no control or invisible
+// characters, at most maxNameLen runes. Names are stored exactly as given, and unique by their
+// nameKey.
 func checkName(field, s string) error { return checkLabel(field, s, maxNameLen) }
 
 func checkLabel(field, s string, max int) error {
@@ -37,6 +38,9 @@ func checkLabel(field, s string, max int) error {
 	for _, r := range s {
 		if unicode.IsControl(r) {
 			return invalid(field, "%s must not contain control characters", field)
+		}
+		if isInvisible(r) {
+			return invalid(field, "%s must not contain invisible or direction-changing characters (U+%04X)", field, r)
 		}
 	}
 	return nil
@@ -72,7 +76,7 @@ func checkAmount(field string, f float64) error {
 // NormalizeEmail validates an address and returns its canonical, lower-case form, the form that is
 // stored and looked up so that uniqueness ignores case.
 func NormalizeEmail(s string) (string, error) {
-	if len(s) > maxEmailLen || !utf8.ValidString(s) {
+	if len(s) > maxEmailLen || !utf8.ValidString(s) || strings.IndexFunc(s, isInvisible) >= 0 {
 		return "", invalid("email", "email is not a valid address")
 	}
 	addr, err := mail.ParseAddress(s)

@@ -75,6 +75,8 @@ test('GraphiQL in headless Chromium', async (t) => {
     const schemaLoaded = page.waitForResponse((r) => r.url() === `${BASE}/graphql` && /IntrospectionQuery/.test(r.request().postData() ?? ''));
     const res = await page.goto(`${BASE}/`);
     assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-security-policy'], /frame-ancestors 'none'/);
+    assert.equal(res.headers()['x-frame-options'], 'DENY');
     assert.equal((await schemaLoaded).status(), 200);
     await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: 15000 });
     const opening = await page.locator('.graphiql-query-editor .CodeMirror').evaluate((el) => el.CodeMirror.getValue());
@@ -104,6 +106,31 @@ test('GraphiQL in headless Chromium', async (t) => {
     const detailed = JSON.parse(await runAndExpect(page, '"items"'));
     assert.equal(detailed.data.products.detailed, true);
     assert.equal(detailed.data.products.items.length, 3);
+
+    // Nothing GraphiQL stored (tabs, history, favourites, editors) holds the token, and after a
+    // reload the headers editor is empty: headers live only as long as the page.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    assert.ok(stored.includes('query Catalog'), 'GraphiQL still keeps its tabs and history');
+    assert.ok(!stored.includes(accessToken), `localStorage holds the access token: ${stored.slice(0, 300)}`);
+    assert.ok(!/Bearer/.test(stored), 'localStorage holds an Authorization header');
+    await page.reload();
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: 15000 });
+    const headersAfterReload = await page.locator('.graphiql-editor-tool .CodeMirror').filter({ visible: true }).first()
+      .evaluate((el) => el.CodeMirror.getValue());
+    assert.equal(headersAfterReload, '', 'the headers editor is empty after a reload');
+
+    // Another site cannot frame the page (clickjacking): the browser refuses to render it there.
+    const framer = await browser.newPage();
+    try {
+      const framed = framer.waitForResponse((r) => r.url() === `${BASE}/`);
+      await framer.setContent(`<iframe src="${BASE}/" width="800" height="600"></iframe>`);
+      await framed;
+      const child = framer.frames().find((f) => f !== framer.mainFrame());
+      await child.waitForLoadState('load').catch(() => {});
+      assert.ok(!child.url().startsWith(BASE), `the framed page loaded: ${child.url()}`);
+    } finally {
+      await framer.close();
+    }
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('graphiql.png', ARTIFACTS).pathname, fullPage: true });
