@@ -30,8 +30,8 @@ type Config struct {
 	// RefreshReuseInterval is the grace after a rotation during which the consumed refresh token
 	// may be presented again and gets the same successor; 0: none.
 	RefreshReuseInterval time.Duration
-	AdminEmail      string
-	AdminPassword   string
+	AdminEmail           string
+	AdminPassword        string
 
 	ResponseCacheTTL time.Duration
 
