@@ -437,6 +437,9 @@ func (s *Service) RevokeUserSessions(ctx context.Context, userID int64) (int, er
 // same hash and throttle, INVALID_CREDENTIALS), applies the password rules to the new one, and
 // ends every other session of the account; the caller's own goes on.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (err error) {
+	if err := checkPassword(next); err != nil {
+		return err // before the hash and the throttle: a bad new password proves nothing
+	}
 	u, err := store.UserByID(ctx, s.db, p.UserID)
 	if err != nil {
 		return err
@@ -455,9 +458,6 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	}
 	if !ok {
 		return ErrInvalidCredentials
-	}
-	if err := checkPassword(next); err != nil {
-		return err
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {

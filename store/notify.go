@@ -23,6 +23,12 @@ const (
 	CatalogueChannel = "shopql_catalogue"
 )
 
+// channelScope is SQL for the suffix that makes a channel name the deployment's own: notifications
+// go to every session of the database, and deployments (or tests) in other schemas of one database
+// must not hear each other — a session announced live by another deployment would otherwise be
+// taken for one of ours.
+const channelScope = "'_' || left(md5(current_database() || '.' || current_schema()), 16)"
+
 // maxPayload stays under PostgreSQL's 8000-byte NOTIFY payload limit.
 const maxPayload = 7000
 
@@ -49,7 +55,7 @@ func notifySessions(ctx context.Context, db bun.IDB, channel string, sessions []
 		if payload.Len() == 0 {
 			return nil
 		}
-		_, err := db.NewRaw("SELECT pg_notify(?, ?)", channel, payload.String()).Exec(ctx)
+		_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", ?)", channel, payload.String()).Exec(ctx)
 		payload.Reset()
 		return err
 	}
@@ -77,7 +83,7 @@ func NotifyCatalogueChanged(ctx context.Context, db bun.IDB) error {
 	if !IsPostgres(db) {
 		return nil
 	}
-	_, err := db.NewRaw("SELECT pg_notify(?, '')", CatalogueChannel).Exec(ctx)
+	_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", '')", CatalogueChannel).Exec(ctx)
 	return err
 }
 
@@ -89,11 +95,17 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 	if !IsPostgres(db) {
 		return nil
 	}
+	var scope string
+	if err := db.NewRaw("SELECT " + channelScope).Scan(ctx, &scope); err != nil {
+		return err
+	}
 	ln := pgdriver.NewListener(db)
 	defer ln.Close()
 	channels := make([]string, 0, len(handlers))
-	for ch := range handlers {
-		channels = append(channels, ch)
+	byScoped := make(map[string]func(string), len(handlers))
+	for ch, handle := range handlers {
+		channels = append(channels, ch+scope)
+		byScoped[ch+scope] = handle
 	}
 	if err := ln.Listen(ctx, channels...); err != nil {
 		return err
@@ -111,7 +123,7 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 			if !ok {
 				return nil
 			}
-			if handle := handlers[n.Channel]; handle != nil {
+			if handle := byScoped[n.Channel]; handle != nil {
 				handle(n.Payload)
 			}
 		}
