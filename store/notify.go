@@ -96,7 +96,7 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 		return nil
 	}
 	var scope string
-	if err := db.NewRaw("SELECT " + channelScope).Scan(ctx, &scope); err != nil {
+	if err := db.NewRaw("SELECT "+channelScope).Scan(ctx, &scope); err != nil {
 		return err
 	}
 	ln := pgdriver.NewListener(db)
