@@ -105,9 +105,7 @@ func (v *SessionView) recordLocked(id string, userID int64, exp time.Time, dead 
 		}
 		e = &viewEntry{userID: userID, exp: exp}
 		v.sessions[id] = e
-		if !dead {
-			v.live++
-		}
+		v.live++ // until the death below, if dead
 	}
 	if exp.After(e.exp) {
 		e.exp = exp
