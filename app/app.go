@@ -42,7 +42,7 @@ type App struct {
 }
 
 // New opens the database, applies migrations, prepares signing keys and the admin account, and
-// starts the background resync of the revocation list. Close releases it all.
+// starts the background resync of the session view. Close releases it all.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{
 		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns,
@@ -100,6 +100,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	svc := auth.NewService(db, tokens, hasher, log)
 	svc.SetLimits(cfg.bruteForceLimits())
 	svc.SetDeviceTokens(devices)
+	svc.SetRefreshReuseInterval(cfg.RefreshReuseInterval)
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
@@ -117,8 +118,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 		return nil, err
 	}
 
-	// Subscribe to other instances' announcements before loading the revocation list, so that no
-	// revocation can fall between the load and the subscription.
+	// Subscribe to other instances' announcements before loading the session view, so that no
+	// session or revocation can fall between the load and the subscription.
 	resync := make(chan struct{}, 1)
 	listening := make(chan struct{})
 	a.wg.Go(func() { a.listen(bg, resync, listening) })
@@ -127,8 +128,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	case <-time.After(10 * time.Second):
 		log.Warn("not yet subscribed to other instances' changes; relying on the periodic resync until then")
 	}
-	if err := svc.SyncRevocations(ctx); err != nil {
-		return fail(fmt.Errorf("load revoked sessions: %w", err))
+	if err := svc.SyncSessions(ctx); err != nil {
+		return fail(fmt.Errorf("load sessions: %w", err))
 	}
 	if cfg.AdminEmail != "" {
 		if _, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
@@ -177,7 +178,7 @@ func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
 }
 
 // listen applies what other instances announce through the database (PostgreSQL only): revoked
-// sessions, and catalogue changes that make cached responses stale. When announcements may have
+// and new sessions, and catalogue changes that make cached responses stale. When announcements may have
 // been lost it asks for a revocation resync and drops the cache. It closes listening once
 // subscribed (at once on SQLite, which has no announcements).
 func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan<- struct{}) {
@@ -192,6 +193,7 @@ func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan
 	}
 	handlers := map[string]func(string){
 		store.RevocationChannel: a.Auth.ApplyRevocationNotice,
+		store.SessionChannel:    a.Auth.ApplySessionNotice,
 		store.CatalogueChannel:  a.invalidateCache,
 	}
 	for ctx.Err() == nil {

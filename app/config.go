@@ -28,8 +28,11 @@ type Config struct {
 	JWTLeeway       time.Duration
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	AdminEmail      string
-	AdminPassword   string
+	// RefreshReuseInterval is the grace after a rotation during which the consumed refresh token
+	// may be presented again and gets the same successor; 0: none.
+	RefreshReuseInterval time.Duration
+	AdminEmail           string
+	AdminPassword        string
 
 	ResponseCacheTTL time.Duration
 
@@ -90,16 +93,17 @@ func settings(c *Config) []setting {
 		{"JWT_KEY_ROTATION", "jwt-key-rotation", "with ed25519: how long a key signs before a new one replaces it", durationVar(&c.JWTKeyRotation, 720*time.Hour), false},
 		{"JWT_ISSUER", "jwt-issuer", "iss claim set in and required of tokens", stringVar(&c.JWTIssuer, "shopql"), false},
 		{"JWT_AUDIENCE", "jwt-audience", "aud claim set in and required of tokens", stringVar(&c.JWTAudience, "shopql"), false},
-		{"JWT_LEEWAY", "jwt-leeway", "clock difference tolerated between instances when checking exp, nbf and iat", durationVar(&c.JWTLeeway, 5*time.Second), false},
+		{"JWT_LEEWAY", "jwt-leeway", "clock difference tolerated between instances when checking nbf and iat (never exp: a token expires exactly at its exp)", durationVar(&c.JWTLeeway, 5*time.Second), false},
 		{"ACCESS_TOKEN_TTL", "access-token-ttl", "lifetime of access tokens", durationVar(&c.AccessTokenTTL, 15*time.Minute), false},
 		{"REFRESH_TOKEN_TTL", "refresh-token-ttl", "lifetime of refresh tokens (and of a session without refresh)", durationVar(&c.RefreshTokenTTL, 720*time.Hour), false},
+		{"REFRESH_REUSE_INTERVAL", "refresh-reuse-interval", "how long after a refresh the refresh token it consumed may be presented again (two tabs refreshing at once, a retried request) and gets the same new refresh token; later it counts as reuse and revokes the session; 0: no grace", durationVar(&c.RefreshReuseInterval, 10*time.Second), false},
 		{"ADMIN_EMAIL", "admin-email", "with ADMIN_PASSWORD: at start-up, create this account, or make it an administrator if ADMIN_PASSWORD is its password", stringVar(&c.AdminEmail, ""), false},
 		{"ADMIN_PASSWORD", "admin-password", "password of the ADMIN_EMAIL account: set when creating it, proven when promoting an existing one", stringVar(&c.AdminPassword, ""), true},
 		{"PASSWORD_HASH_CONCURRENCY", "password-hash-concurrency", "password hashes computed at once (each takes 19 MiB); 0 means half the CPUs (at least 1), so that a login flood cannot starve other requests", intVar(&c.PasswordHashConcurrency, 0), false},
 		{"PASSWORD_HASH_MEMORY_KIB", "password-hash-memory-kib", "argon2id memory per hash in KiB (OWASP: 19456)", intVar(&c.PasswordHashMemoryKiB, int(auth.DefaultArgon2Params.MemoryKiB)), false},
 		{"PASSWORD_HASH_ITERATIONS", "password-hash-iterations", "argon2id passes per hash (OWASP: 2)", intVar(&c.PasswordHashIterations, int(auth.DefaultArgon2Params.Time)), false},
 		{"RESPONSE_CACHE_TTL", "response-cache-ttl", "how long a catalogue response may be served from memory (catalogue writes invalidate it at once on every instance sharing a PostgreSQL database); 0 disables the cache", durationVar(&c.ResponseCacheTTL, 5*time.Second), false},
-		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory revocation list is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
+		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory session view (live and revoked sessions) is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
 		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
 		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},
 		{"DB_CONN_MAX_LIFETIME", "db-conn-max-lifetime", "recycle database connections after this long", durationVar(&c.DBConnMaxLifetime, 30*time.Minute), false},
@@ -204,6 +208,10 @@ func (c *Config) validate() error {
 	}
 	if c.JWTKeyRotation <= 0 {
 		problems = append(problems, "JWT_KEY_ROTATION must be positive")
+	}
+	if c.RefreshReuseInterval < 0 || c.RefreshReuseInterval > time.Minute {
+		// A long grace would let a stolen refresh token be used alongside its owner's unnoticed.
+		problems = append(problems, "REFRESH_REUSE_INTERVAL must be between 0 and 1m")
 	}
 	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
 		problems = append(problems, "ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")

@@ -17,23 +17,21 @@ func guardGraphQL(maxBody int64, trusted []netip.Prefix, next http.Handler) http
 		if maxBody > 0 && r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		ctx := auth.WithClientAddress(r.Context(), clientAddress(r, trusted))
+		ip := clientIP(r, trusted)
+		ctx := auth.WithClientAddress(r.Context(), throttleKey(ip, r.RemoteAddr))
+		if ip.IsValid() {
+			ctx = auth.WithClientDetails(ctx, ip.String(), r.UserAgent())
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// clientAddress is the address throttles count a request against: the TCP peer, or, when the peer
-// is one of the trusted proxies, the right-most X-Forwarded-For address that is not a trusted proxy
-// (left of it, anything may be forged by the client). IPv6 clients are counted by /64, the
-// smallest network a subscriber usually gets, so that one cannot escape a limit by changing the
-// low bits of its address.
-func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	peer := parseAddr(r.RemoteAddr)
-	if !peer.IsValid() {
-		return r.RemoteAddr
-	}
-	addr := peer
-	if isTrusted(addr, trusted) {
+// clientIP is the client's address: the TCP peer, or, when the peer is one of the trusted proxies,
+// the right-most X-Forwarded-For address that is not a trusted proxy (left of it, anything may be
+// forged by the client). Invalid when the peer address cannot be read.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	addr := parseAddr(r.RemoteAddr)
+	if addr.IsValid() && isTrusted(addr, trusted) {
 		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
 			hop := parseAddr(strings.TrimSpace(hops[i]))
@@ -45,6 +43,21 @@ func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 				break
 			}
 		}
+	}
+	return addr
+}
+
+// clientAddress is the address throttles count a request against (see throttleKey).
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	return throttleKey(clientIP(r, trusted), r.RemoteAddr)
+}
+
+// throttleKey is what throttles count a client address as. IPv6 clients are counted by /64, the
+// smallest network a subscriber usually gets, so that one cannot escape a limit by changing the low
+// bits of its address; an unreadable address counts as itself.
+func throttleKey(addr netip.Addr, remote string) string {
+	if !addr.IsValid() {
+		return remote
 	}
 	if addr.Is6() {
 		p, _ := addr.Prefix(64)

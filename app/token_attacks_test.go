@@ -81,8 +81,8 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
-// resign replaces a token's payload by f(payload) and keeps its original signature.
-func resign(t *testing.T, token string, f func(map[string]any)) string {
+// claimsOf decodes a token's payload without checking it.
+func claimsOf(t *testing.T, token string) map[string]any {
 	t.Helper()
 	parts := strings.Split(token, ".")
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
@@ -93,6 +93,14 @@ func resign(t *testing.T, token string, f func(map[string]any)) string {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
+	return claims
+}
+
+// resign replaces a token's payload by f(payload) and keeps its original signature.
+func resign(t *testing.T, token string, f func(map[string]any)) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	claims := claimsOf(t, token)
 	f(claims)
 	return parts[0] + "." + segment(t, claims) + "." + parts[2]
 }
@@ -141,7 +149,9 @@ func TestTokenAttacks(t *testing.T) {
 	c := s.Client()
 	_, tok := c.User("victim@example.com")
 	uid := tok.User.ID
-	good := validClaims(uid)
+	// A token is accepted only for a live session of this database issued to its subject: the
+	// minted tokens name the victim's real session.
+	good := with(validClaims(uid), "sid", claimsOf(t, tok.AccessToken)["sid"])
 	hs := map[string]any{"alg": "HS256", "typ": "JWT"}
 	key := []byte(attackSecret)
 
@@ -196,6 +206,12 @@ func TestTokenAttacks(t *testing.T) {
 		{"sub not a string", mint(t, hs, with(good, "sub", 1), key), "TOKEN_INVALID"},
 		{"sub not a user ID", mint(t, hs, with(good, "sub", "admin"), key), "TOKEN_INVALID"},
 		{"sub negative", mint(t, hs, with(good, "sub", "-1"), key), "TOKEN_INVALID"},
+		// With the key (leaked or guessed): a session this database never issued, or one of
+		// another user, is refused.
+		{"invented sid", mint(t, hs, with(good, "sid", "attack-session"), key), "TOKEN_INVALID"},
+		{"invented numeric sid", mint(t, hs, with(good, "sid", "4242424242"), key), "TOKEN_INVALID"},
+		{"real sid, another sub", mint(t, hs, with(good, "sub", "1"), key), "TOKEN_INVALID"},
+		{"real sid, admin claim, another sub", mint(t, hs, with(good, "sub", "1", "adm", true), key), "TOKEN_INVALID"},
 		{"refresh token as access token", tok.RefreshToken, "TOKEN_INVALID"},
 		{"minted refresh token as access token", mint(t, hs, with(good, "typ", "refresh"), key), "TOKEN_INVALID"},
 		{"tampered sub", resign(t, tok.AccessToken, func(c map[string]any) { c["sub"] = "1" }), "TOKEN_INVALID"},

@@ -227,3 +227,13 @@ func checkPassword(pw string) error {
 	}
 	return nil
 }
+
+// Weaker reports whether the Hasher's parameters are stronger than those encoded was made with — at
+// least as much memory and as many passes, and more of one — so that a login should replace it. A
+// hash that is stronger in one respect is kept; a malformed one never verifies anyway.
+func (h *Hasher) Weaker(encoded string) bool {
+	p, _, _, err := decodeHash(encoded)
+	want := h.params
+	return err == nil && want.MemoryKiB >= p.MemoryKiB && want.Time >= p.Time &&
+		(want.MemoryKiB > p.MemoryKiB || want.Time > p.Time)
+}

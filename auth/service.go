@@ -15,6 +15,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/uptrace/bun"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/shopql/shopql/model"
 	"github.com/shopql/shopql/store"
@@ -22,34 +23,69 @@ import (
 
 // Service ties tokens, passwords and sessions to the database.
 type Service struct {
-	db      *bun.DB
-	tokens  *Tokens
-	hasher  *Hasher
-	revoked *RevocationList
-	log     *slog.Logger
+	db     *bun.DB
+	tokens *Tokens
+	hasher *Hasher
+	view   *SessionView
+	log    *slog.Logger
 	// throttle limits login and registration attempts (SetLimits); nil means no limits.
 	throttle *throttles
 	// devices issues and verifies device tokens (SetDeviceTokens, auth/device.go).
 	devices *DeviceTokens
+	// reuseInterval is the refresh reuse grace (SetRefreshReuseInterval); 0: none.
+	reuseInterval time.Duration
 
 	// verified remembers access tokens whose signature and claims were checked: a client sends
 	// the same token with every request until it expires, and an identical string needs no second
-	// HMAC and JSON decoding. Expiry and revocation are still checked on every request.
+	// HMAC and JSON decoding. Expiry and the session are still checked on every request.
 	verified *lru.Cache[string, *Claims]
+
+	// lookups bounds the database lookups of sessions missing from the view, flight merges
+	// concurrent lookups of one session, and unknown remembers sessions found never issued here.
+	lookups *Buckets
+	flight  singleflight.Group
+	unknown *lru.Cache[string, struct{}]
 }
 
 // verifiedTokens bounds the memory of Service.verified (about 1 KiB a token).
 const verifiedTokens = 4096
 
-// NewService returns a Service. Call Run to keep its revocation list in step with the database.
+// sessionLookups bounds the database lookups of sessions the view does not know, per instance. A
+// legitimate miss is a login on another instance whose announcement has not arrived yet (on SQLite,
+// until the next resync), so few are needed; beyond it such a request gets TOO_MANY_REQUESTS (to
+// retry), and a flood of tokens with invented session IDs — which takes the signing key — costs the
+// database at most this.
+var sessionLookups = Rate{Burst: 100, Per: time.Second}
+
+// unknownSessions bounds the memory of session IDs found never issued here.
+const unknownSessions = 4096
+
+// NewService returns a Service. Call SyncSessions, then Run, to keep its session view in step with
+// the database.
 func NewService(db *bun.DB, tokens *Tokens, hasher *Hasher, log *slog.Logger) *Service {
 	verified, _ := lru.New[string, *Claims](verifiedTokens)
-	return &Service{db: db, tokens: tokens, hasher: hasher, revoked: NewRevocationList(), log: log, verified: verified}
+	unknown, _ := lru.New[string, struct{}](unknownSessions)
+	return &Service{
+		db: db, tokens: tokens, hasher: hasher, view: NewSessionView(), log: log, verified: verified,
+		lookups: NewBuckets(sessionLookups, 1), unknown: unknown,
+	}
 }
 
-// Authenticate verifies an access token: signature, claims, and that its session is not revoked.
-// It makes no database round trip.
+// SetRefreshReuseInterval sets the refresh reuse grace (REFRESH_REUSE_INTERVAL): for that long
+// after a rotation, the refresh token it consumed may be presented again and gets the same
+// successor. 0 turns it off. Call it before serving.
+func (s *Service) SetRefreshReuseInterval(d time.Duration) { s.reuseInterval = d }
+
+// Authenticate is AuthenticateContext without a request context.
 func (s *Service) Authenticate(raw string) (*Principal, error) {
+	return s.AuthenticateContext(context.Background(), raw)
+}
+
+// AuthenticateContext verifies an access token: signature, claims, and that it belongs to a live
+// session this database issued to the token's subject, whose account is neither blocked nor
+// deleted. It asks the session view, without a database round trip, unless the view does not know
+// the session yet (see lookupSession).
+func (s *Service) AuthenticateContext(ctx context.Context, raw string) (*Principal, error) {
 	c, ok := s.verified.Get(raw)
 	if !ok || s.tokens.Expired(c, time.Now()) {
 		var err error
@@ -59,10 +95,68 @@ func (s *Service) Authenticate(raw string) (*Principal, error) {
 		}
 		s.verified.Add(raw, c)
 	}
-	if s.revoked.Revoked(c.SessionID) {
-		return nil, ErrTokenRevoked
+	if err := s.checkSession(ctx, c.SessionID, c.UserID()); err != nil {
+		return nil, err
 	}
 	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh}, nil
+}
+
+// checkSession reports whether userID's token of the session may be used (see SessionView.Check).
+func (s *Service) checkSession(ctx context.Context, sessionID string, userID int64) error {
+	if known, err := s.view.Check(sessionID, userID); known {
+		return err
+	}
+	st, err := s.lookupSession(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	if known, err := s.view.Check(sessionID, userID); known { // as recorded, or dead since
+		return err
+	}
+	if st.UserID != userID { // live, but the view is full
+		return errForeignSession
+	}
+	return nil
+}
+
+// lookupSession reads a session the view does not hold from the database and records it there. A
+// session found missing is remembered as never issued here (session IDs are random and never
+// reused, and a token is handed out only once its session is committed, so the answer is final).
+// Lookups are merged per session and bounded per instance (sessionLookups). It returns the state
+// read and an error: errForeignSession when absent, ErrTokenRevoked when dead.
+func (s *Service) lookupSession(ctx context.Context, sessionID string) (*store.SessionState, error) {
+	if _, ok := s.unknown.Get(sessionID); ok {
+		return nil, errForeignSession
+	}
+	v, err, _ := s.flight.Do(sessionID, func() (any, error) {
+		if ok, wait := s.lookups.Take("", time.Now()); !ok {
+			return nil, &RateLimitError{"the server is busy checking sessions: try again shortly", wait}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		st, err := store.SessionStateByID(ctx, s.db, sessionID)
+		if errors.Is(err, store.ErrNotFound) {
+			s.unknown.Add(sessionID, struct{}{})
+			return nil, errForeignSession
+		} else if err != nil {
+			return nil, err
+		}
+		sess := model.Session{ID: st.ID, UserID: st.UserID, AccessExpiresAt: st.AccessExpiresAt}
+		if st.Live {
+			s.view.Live(sess)
+		} else {
+			s.view.Dead(sess)
+		}
+		return st, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := v.(*store.SessionState)
+	if !st.Live {
+		return st, ErrTokenRevoked
+	}
+	return st, nil
 }
 
 // Register creates a non-admin account.
@@ -89,7 +183,7 @@ func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.
 
 // Login checks credentials and starts a session with a fresh access token. Unknown email and wrong
 // password fail alike, after the same work; a blocked account is told so only once the password
-// has been proven. A valid device token of the account (auth/device.go) puts the login under its
+// has been proven. A stored hash weaker than the configured parameters is replaced. A valid device token of the account (auth/device.go) puts the login under its
 // device's limit instead of the account's and the address's.
 func (s *Service) Login(ctx context.Context, email, password, deviceToken string) (_ *model.AuthPayload, err error) {
 	done, err := s.throttle.beginLogin(ctx, email, s.trustedDevice(ctx, email, deviceToken))
@@ -115,14 +209,32 @@ func (s *Service) Login(ctx context.Context, email, password, deviceToken string
 	if !ok {
 		return nil, ErrInvalidCredentials
 	}
+	s.rehash(ctx, u, password)
 	return s.startSession(ctx, u.ID)
+}
+
+// rehash replaces u's password hash, just proven with password, when the configured argon2id
+// parameters are stronger than the ones it was made with. A failure only costs the upgrade.
+func (s *Service) rehash(ctx context.Context, u *model.User, password string) {
+	if !s.hasher.Weaker(u.PasswordHash) {
+		return
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		_, err = store.ReplacePasswordHash(ctx, s.db, u.ID, u.PasswordHash, hash)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "upgrading a password hash failed", "user", u.ID, "err", err)
+	}
 }
 
 // startSession creates a session for the account with a fresh access token. The account is read
 // again, locked, in the transaction that creates the session: it may have been blocked, demoted or
 // deleted while its password was being checked, and a session created after such a change would
-// escape the revocation that came with it.
+// escape the revocation that came with it. The session is announced to the other instances in the
+// same transaction, and recorded in this instance's view before the tokens are handed out.
 func (s *Service) startSession(ctx context.Context, userID int64) (payload *model.AuthPayload, err error) {
+	var sess *model.Session
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		u, err := store.LockUser(ctx, tx, userID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -133,7 +245,8 @@ func (s *Service) startSession(ctx context.Context, userID int64) (payload *mode
 		if u.Blocked {
 			return ErrUserBlocked
 		}
-		sess := &model.Session{ID: randomID(), UserID: u.ID, CreatedAt: time.Now().UTC()}
+		ip, agent := clientDetails(ctx)
+		sess = &model.Session{ID: newSessionID(), UserID: u.ID, CreatedAt: time.Now().UTC(), IPAddress: ip, UserAgent: agent}
 		access, refresh, err := s.issuePair(u, sess.ID, true)
 		if err != nil {
 			return err
@@ -142,14 +255,29 @@ func (s *Service) startSession(ctx context.Context, userID int64) (payload *mode
 		if err := store.CreateSession(ctx, tx, sess); err != nil {
 			return err
 		}
+		if err := store.NotifyLive(ctx, tx, *sess); err != nil {
+			return err
+		}
 		payload = s.authPayload(u, sess.ID, access, refresh)
 		return nil
 	})
+	if err == nil {
+		s.view.Live(*sess)
+	}
 	return payload, err
 }
 
-// Refresh exchanges a refresh token for a non-fresh access token and a new refresh token. The old
-// refresh token stops working; presenting it again is taken as theft and revokes the session.
+// Refresh exchanges a refresh token for a non-fresh access token and a new refresh token (a
+// rotation). The session's row is locked while it decides, so that refreshes of one session, on
+// any instance, run one after the other:
+//   - the session's current refresh token rotates: it is consumed, a successor issued;
+//   - the token the latest rotation consumed, presented again within the reuse grace (two tabs
+//     refreshing at once, a retry after a lost response), gets the same successor again, re-signed
+//     from what the rotation recorded, and a new access token;
+//   - any other refresh token of the session, or that one after the grace, is reuse — taken as
+//     theft: the whole session is revoked, TOKEN_REVOKED.
+//
+// A token of a session this database never issued, or issued to another user, is TOKEN_INVALID.
 func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, error) {
 	if raw == "" {
 		return nil, ErrTokenMissing
@@ -158,34 +286,92 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*model.AuthPayload, 
 	if err != nil {
 		return nil, err
 	}
-	u, err := store.UserByID(ctx, s.db, c.UserID())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrTokenRevoked
-	} else if err != nil {
-		return nil, err
-	}
-	access, refresh, err := s.issuePair(u, c.SessionID, false)
-	if err != nil {
-		return nil, err
-	}
-	rotated, err := store.RotateRefreshToken(ctx, s.db, c.SessionID, c.ID, refresh.ID, refresh.ExpiresAt, access.ExpiresAt)
-	if err != nil {
-		return nil, err
-	}
-	if !rotated {
-		// Revoked, or an older refresh token of a live session: reuse. Revoking is a no-op in the
-		// first case.
-		if err := s.revokeSession(ctx, c.SessionID); err != nil {
-			return nil, err
+	var (
+		payload *model.AuthPayload
+		live    model.Session
+		ended   []model.Session
+	)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		sess, err := store.LockSession(ctx, tx, c.SessionID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return errForeignSession
+		case err != nil:
+			return err
+		case sess.UserID != c.UserID():
+			return errForeignSession
+		case sess.RevokedAt != nil:
+			return ErrTokenRevoked
 		}
+		u, err := store.UserByID(ctx, tx, sess.UserID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Blocked) {
+			// Deleting and blocking revoke sessions in the same transaction, so this only guards
+			// against a database edited by hand.
+			return ErrTokenRevoked
+		} else if err != nil {
+			return err
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		var refresh Issued
+		switch {
+		case sess.RefreshJTI == c.ID:
+			if refresh, err = s.tokens.IssueRefreshAt(u.ID, sess.ID, randomID(), now, now.Add(s.tokens.cfg.RefreshTTL)); err != nil {
+				return err
+			}
+		case s.withinGrace(sess, c.ID, now):
+			if refresh, err = s.tokens.IssueRefreshAt(u.ID, sess.ID, sess.RefreshJTI, *sess.RotatedAt, sess.ExpiresAt); err != nil {
+				return err
+			}
+		default:
+			if ended, err = store.RevokeSession(ctx, tx, sess.ID); err != nil {
+				return err
+			}
+			return store.NotifyRevoked(ctx, tx, ended)
+		}
+		access, err := s.tokens.Issue(AccessToken, u.ID, sess.ID, false, u.IsAdmin)
+		if err != nil {
+			return err
+		}
+		if refresh.ID != sess.RefreshJTI { // a rotation
+			err = rotated(store.RotateRefreshToken(ctx, tx, store.Rotation{
+				SessionID: sess.ID, OldJTI: c.ID, NewJTI: refresh.ID, At: now,
+				RefreshExpiresAt: refresh.ExpiresAt, AccessExpiresAt: access.ExpiresAt,
+			}))
+		} else {
+			err = store.ExtendAccess(ctx, tx, sess.ID, access.ExpiresAt)
+		}
+		if err != nil {
+			return err
+		}
+		live = model.Session{ID: sess.ID, UserID: u.ID, AccessExpiresAt: access.ExpiresAt}
+		payload = s.authPayload(u, sess.ID, access, refresh)
+		return store.NotifyLive(ctx, tx, live)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case payload == nil: // reuse
+		s.view.Dead(ended...)
 		return nil, ErrTokenRevoked
 	}
-	if u.Blocked {
-		// Blocking revokes sessions in the same transaction, so this only guards against a
-		// database edited by hand.
-		return nil, ErrTokenRevoked
+	s.view.Live(live)
+	return payload, nil
+}
+
+// withinGrace reports whether jti is the refresh token the session's latest rotation consumed,
+// presented again within the reuse interval.
+func (s *Service) withinGrace(sess *model.Session, jti string, now time.Time) bool {
+	return s.reuseInterval > 0 && sess.PreviousJTI != nil && *sess.PreviousJTI == jti &&
+		sess.RotatedAt != nil && now.Sub(*sess.RotatedAt) < s.reuseInterval
+}
+
+// rotated turns a compare-and-set that found nothing to change into TOKEN_REVOKED. The session's
+// row is locked, so this does not happen; it keeps two refreshes from both rotating if it did.
+func rotated(ok bool, err error) error {
+	if err == nil && !ok {
+		return ErrTokenRevoked
 	}
-	return s.authPayload(u, c.SessionID, access, refresh), nil
+	return err
 }
 
 // issuePair signs an access token (fresh or not; with the admin claim the account has now) and a
@@ -205,15 +391,107 @@ func (s *Service) authPayload(u *model.User, sessionID string, access, refresh I
 		DeviceToken: s.deviceToken(u, sessionID), User: u}
 }
 
-// Logout revokes the caller's session: its access and refresh tokens stop working.
-func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	return s.revokeSession(ctx, p.SessionID)
+// Logout ends sessions of the caller: its own (CURRENT), every other one of its account (OTHERS),
+// or all of them (ALL). Their access and refresh tokens stop working.
+func (s *Service) Logout(ctx context.Context, p *Principal, scope model.LogoutScope) error {
+	_, err := s.revokeOf(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		switch scope {
+		case model.LogoutScopeOthers:
+			return store.RevokeOtherSessions(ctx, tx, p.UserID, p.SessionID)
+		case model.LogoutScopeAll:
+			return store.RevokeUserSessions(ctx, tx, p.UserID)
+		default:
+			return store.RevokeSession(ctx, tx, p.SessionID)
+		}
+	})
+	return err
 }
 
-func (s *Service) revokeSession(ctx context.Context, sessionID string) error {
-	return s.revoke(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
-		return store.RevokeSession(ctx, tx, sessionID)
+// RevokeSession ends one session: one of the caller's own, or any for an administrator. Anyone
+// else's session is NOT_FOUND, exactly like one that does not exist.
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) error {
+	_, err := s.revokeOf(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		owner := p.UserID
+		if p.Admin {
+			owner = 0
+		}
+		if _, err := store.SessionOf(ctx, tx, id, owner); err != nil {
+			return nil, err
+		}
+		return store.RevokeSession(ctx, tx, id)
 	})
+	return err
+}
+
+// RevokeUserSessions ends every live session of an account and says how many there were.
+func (s *Service) RevokeUserSessions(ctx context.Context, userID int64) (int, error) {
+	return s.revokeOf(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		if _, err := store.UserByID(ctx, tx, userID); err != nil {
+			return nil, err
+		}
+		return store.RevokeUserSessions(ctx, tx, userID)
+	})
+}
+
+// ChangePassword replaces the caller's password after checking the current one as login does (the
+// same hash and throttle, INVALID_CREDENTIALS), applies the password rules to the new one, and
+// ends every other session of the account; the caller's own goes on.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (err error) {
+	if err := checkPassword(next); err != nil {
+		return err // before the hash and the throttle: a bad new password proves nothing
+	}
+	u, err := store.UserByID(ctx, s.db, p.UserID)
+	if err != nil {
+		return err
+	}
+	done, err := s.throttle.beginLogin(ctx, u.Email, "")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		var busy *RateLimitError
+		done(err == nil || errors.As(err, &busy))
+	}()
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrInvalidCredentials
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	_, err = s.revokeOf(ctx, func(ctx context.Context, tx bun.Tx) ([]model.Session, error) {
+		if _, err := store.SetUserPassword(ctx, tx, u.ID, hash); err != nil {
+			return nil, err
+		}
+		return store.RevokeOtherSessions(ctx, tx, u.ID, p.SessionID)
+	})
+	return err
+}
+
+// MySessions lists the caller's live sessions, newest first, marking the caller's own.
+func (s *Service) MySessions(ctx context.Context, p *Principal) ([]*model.Session, error) {
+	return s.sessionsOf(ctx, p, p.UserID)
+}
+
+// UserSessions lists the live sessions of an account (NOT_FOUND if there is none), for an
+// administrator.
+func (s *Service) UserSessions(ctx context.Context, p *Principal, userID int64) ([]*model.Session, error) {
+	if _, err := store.UserByID(ctx, s.db, userID); err != nil {
+		return nil, err
+	}
+	return s.sessionsOf(ctx, p, userID)
+}
+
+func (s *Service) sessionsOf(ctx context.Context, p *Principal, userID int64) ([]*model.Session, error) {
+	sessions, err := store.LiveSessions(ctx, s.db, userID)
+	for _, sess := range sessions {
+		sess.Current = sess.ID == p.SessionID
+	}
+	return sessions, err
 }
 
 // SetUserBlocked blocks or unblocks an account. Blocking revokes every session of the account.
@@ -257,10 +535,16 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 	})
 }
 
-// revoke runs change in a transaction that also announces the sessions it revoked to the other
-// instances, then adds them to this instance's list before returning, so that revocation is
-// immediate here and, through the database, everywhere.
+// revoke runs change in a transaction that also persists and announces the sessions it revoked to
+// the other instances, then records them dead in this instance's view before returning, so that
+// revocation is immediate here and, through the database, everywhere.
 func (s *Service) revoke(ctx context.Context, change func(context.Context, bun.Tx) ([]model.Session, error)) error {
+	_, err := s.revokeOf(ctx, change)
+	return err
+}
+
+// revokeOf is revoke that says how many sessions it ended.
+func (s *Service) revokeOf(ctx context.Context, change func(context.Context, bun.Tx) ([]model.Session, error)) (int, error) {
 	var revoked []model.Session
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -270,10 +554,10 @@ func (s *Service) revoke(ctx context.Context, change func(context.Context, bun.T
 		return store.NotifyRevoked(ctx, tx, revoked)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	s.revoked.Add(revoked)
-	return nil
+	s.view.Dead(revoked...)
+	return len(revoked), nil
 }
 
 // EnsureAdmin makes the account with email an administrator, creating it with password if it does
@@ -306,31 +590,48 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 	return store.SetUserAdmin(ctx, s.db, u.ID, true)
 }
 
-// SyncRevocations loads every revoked session that may still have live access tokens into the
-// list, and forgets those that cannot.
-func (s *Service) SyncRevocations(ctx context.Context) error {
-	// A token is accepted up to the leeway past its exp, so a revocation is kept that much longer.
+// SyncSessions reads every session whose access tokens may still be presented into the view, live
+// or dead, and forgets those whose tokens have all expired. Call it once before serving; Run calls
+// it periodically.
+func (s *Service) SyncSessions(ctx context.Context) error {
+	// Kept a leeway past their exp: harmless, and robust to a clock stepping back.
 	horizon := time.Now().Add(-s.tokens.cfg.Leeway)
-	revoked, err := store.RevokedSessions(ctx, s.db, horizon)
+	mark := s.view.Mark()
+	states, err := store.SessionStates(ctx, s.db, horizon)
 	if err != nil {
 		return err
 	}
-	s.revoked.Add(revoked)
-	s.revoked.Prune(horizon)
+	s.view.Load(states, mark, horizon)
+	s.view.Prune(horizon)
 	return nil
 }
 
 // ApplyRevocationNotice records the sessions announced on store.RevocationChannel by another
-// instance.
+// instance as dead.
 func (s *Service) ApplyRevocationNotice(payload string) {
-	s.revoked.Add(store.ParseRevoked(payload))
+	s.view.Dead(store.ParseSessions(payload)...)
 }
 
-// Run keeps the revocation list in step with the database until ctx ends: a full resync every
+// ApplySessionNotice records the sessions announced on store.SessionChannel by another instance
+// (created, or refreshed) as live.
+func (s *Service) ApplySessionNotice(payload string) {
+	var live []model.Session
+	for _, sess := range store.ParseSessions(payload) {
+		if sess.UserID > 0 {
+			live = append(live, sess)
+		}
+	}
+	s.view.Live(live...)
+}
+
+// Sessions is the number of sessions the view holds, live and dead.
+func (s *Service) Sessions() int { return s.view.Len() }
+
+// Run keeps the session view in step with the database until ctx ends: a full resync every
 // interval, or at once when resync receives (announcements may have been missed); it catches
 // changes by other processes sharing a SQLite file too. It also deletes sessions that can no longer
-// be used. Call SyncRevocations once before serving, and feed announcements from other instances
-// to ApplyRevocationNotice.
+// be used. Call SyncSessions once before serving, and feed announcements from other instances to
+// ApplyRevocationNotice and ApplySessionNotice.
 func (s *Service) Run(ctx context.Context, interval time.Duration, resync <-chan struct{}) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -350,8 +651,8 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, resync <-chan
 			}
 			continue
 		}
-		if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("revocation resync failed", "err", err)
+		if err := s.SyncSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("session resync failed", "err", err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"time"
@@ -61,7 +62,9 @@ type TokenConfig struct {
 	Audience   string
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
-	// Leeway tolerates clock differences between instances when checking exp, nbf and iat.
+	// Leeway tolerates clock differences between instances when checking nbf and iat: a token
+	// signed by an instance whose clock is ahead is not refused as "not valid yet". It never
+	// extends exp: a token expires exactly when its exp (and accessTokenExpiresAt) says.
 	Leeway time.Duration
 }
 
@@ -108,11 +111,25 @@ type Issued struct {
 func (t *Tokens) Issue(typ TokenType, userID int64, sessionID string, fresh, admin bool) (Issued, error) {
 	ttl := t.cfg.AccessTTL
 	if typ == RefreshToken {
-		ttl, fresh, admin = t.cfg.RefreshTTL, false, false
+		ttl = t.cfg.RefreshTTL
 	}
 	now := time.Now()
-	jti := randomID()
-	exp := now.Add(ttl)
+	return t.sign(typ, userID, sessionID, randomID(), now, now.Add(ttl), fresh, admin)
+}
+
+// IssueRefreshAt signs a refresh token with the given jti, issued at iat and expiring at exp. Signing
+// is deterministic (HMAC, and Ed25519 per RFC 8032) and the claims are encoded in a fixed order, so
+// signing the same facts again with the same key gives the very same token: that is how a refresh
+// within the reuse grace hands back the successor the rotation issued without any token being
+// stored.
+func (t *Tokens) IssueRefreshAt(userID int64, sessionID, jti string, iat, exp time.Time) (Issued, error) {
+	return t.sign(RefreshToken, userID, sessionID, jti, iat, exp, false, false)
+}
+
+func (t *Tokens) sign(typ TokenType, userID int64, sessionID, jti string, now, exp time.Time, fresh, admin bool) (Issued, error) {
+	if typ == RefreshToken {
+		fresh, admin = false, false
+	}
 	claims := &Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.cfg.Issuer,
@@ -143,9 +160,9 @@ func (t *Tokens) Issue(typ TokenType, userID int64, sessionID string, fresh, adm
 // JWKS is the JSON Web Key Set of the keys that verify access tokens, for other services.
 func (t *Tokens) JWKS() []byte { return t.cfg.Keys.JWKS() }
 
-// Expired reports whether claims verified earlier have expired since, with the same leeway as Parse.
+// Expired reports whether claims verified earlier have expired: from their exp on, without leeway.
 func (t *Tokens) Expired(c *Claims, now time.Time) bool {
-	return !now.Before(c.ExpiresAt.Add(t.cfg.Leeway))
+	return !now.Before(c.ExpiresAt.Time)
 }
 
 // Parse verifies raw and returns its claims if it is a valid token of type want. Failures are
@@ -178,8 +195,23 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		return nil, tokenInvalid("the token is not valid yet")
 	case err != nil:
 		return nil, ErrTokenInvalid
+	case t.Expired(claims, time.Now()):
+		// The parser's leeway (for nbf and iat) also applied to exp; exp is exact.
+		return nil, ErrTokenExpired
 	}
 	return claims, nil
+}
+
+// newSessionID returns a session ID: 63 random bits as a decimal string, so that it is also a
+// GraphQL ID the schema's ID arguments (int64) accept, as revokeSession needs. The ID is not a secret
+// (tokens carry it signed), and with 63 bits a collision among a million sessions has a chance of
+// about one in 18 million (and would fail that login's insert, not mix sessions up).
+func newSessionID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return strconv.FormatUint(max(binary.BigEndian.Uint64(b[:])>>1, 1), 10)
 }
 
 // randomID returns 128 random bits, URL-safe: for session IDs and jti.

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/shopql/shopql/auth"
 	"github.com/shopql/shopql/model"
@@ -40,9 +41,23 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, token *string) (*mo
 	return r.Auth.Refresh(ctx, raw)
 }
 
-func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+func (r *mutationResolver) Logout(ctx context.Context, scope *model.LogoutScope) (bool, error) {
 	p, _ := auth.FromContext(ctx) // @auth has checked it
-	return true, r.Auth.Logout(ctx, p)
+	return true, r.Auth.Logout(ctx, p, deref(scope, model.LogoutScopeCurrent))
+}
+
+func (r *mutationResolver) RevokeSession(ctx context.Context, id int64) (bool, error) {
+	p, _ := auth.FromContext(ctx) // @auth has checked it
+	return true, r.Auth.RevokeSession(ctx, p, strconv.FormatInt(id, 10))
+}
+
+func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID int64) (int, error) {
+	return r.Auth.RevokeUserSessions(ctx, userID)
+}
+
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
+	p, _ := auth.FromContext(ctx) // @fresh has checked it
+	return true, r.Auth.ChangePassword(ctx, p, currentPassword, newPassword)
 }
 
 func (r *mutationResolver) CreateProduct(ctx context.Context, name string, input model.ProductInput) (*model.Product, error) {
@@ -124,6 +139,16 @@ func (r *queryResolver) Category(ctx context.Context, name string) (*model.Categ
 
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
 	return store.Categories(ctx, r.DB)
+}
+
+func (r *queryResolver) MySessions(ctx context.Context) ([]*model.Session, error) {
+	p, _ := auth.FromContext(ctx) // @auth has checked it
+	return r.Auth.MySessions(ctx, p)
+}
+
+func (r *queryResolver) UserSessions(ctx context.Context, userID int64) ([]*model.Session, error) {
+	p, _ := auth.FromContext(ctx) // @admin has checked it
+	return r.Auth.UserSessions(ctx, p, userID)
 }
 
 func (r *Resolver) Category() CategoryResolver { return &categoryResolver{r} }

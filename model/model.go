@@ -67,6 +67,19 @@ type Session struct {
 	ExpiresAt       time.Time  `bun:"expires_at,notnull"`
 	AccessExpiresAt time.Time  `bun:"access_expires_at,notnull"`
 	RevokedAt       *time.Time `bun:"revoked_at"`
+	// LastUsedAt is the login or the latest refresh; UserAgent and IPAddress what the client sent
+	// and where it came from at login.
+	LastUsedAt time.Time `bun:"last_used_at"`
+	UserAgent  *string   `bun:"user_agent"`
+	IPAddress  *string   `bun:"ip_address"`
+	// PreviousJTI is the refresh token the latest rotation consumed and RotatedAt when (the iat of
+	// the successor, RefreshJTI): within the reuse grace that token may be presented again and gets
+	// the same successor, re-signed from these columns and ExpiresAt.
+	PreviousJTI *string    `bun:"previous_jti" json:"-"`
+	RotatedAt   *time.Time `bun:"rotated_at" json:"-"`
+
+	// Current marks, in a listing, the session of the token making the request (never stored).
+	Current bool `bun:"-"`
 }
 
 // Setting is a value the server keeps with the data, such as a generated signing secret.

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -61,4 +65,65 @@ type RegisterInput struct {
 	Username string `json:"username"`
 	// At least 8 characters.
 	Password string `json:"password"`
+}
+
+// Which sessions logout ends.
+type LogoutScope string
+
+const (
+	// The caller's session.
+	LogoutScopeCurrent LogoutScope = "CURRENT"
+	// Every other session of the caller's account.
+	LogoutScopeOthers LogoutScope = "OTHERS"
+	// Every session of the caller's account.
+	LogoutScopeAll LogoutScope = "ALL"
+)
+
+var AllLogoutScope = []LogoutScope{
+	LogoutScopeCurrent,
+	LogoutScopeOthers,
+	LogoutScopeAll,
+}
+
+func (e LogoutScope) IsValid() bool {
+	switch e {
+	case LogoutScopeCurrent, LogoutScopeOthers, LogoutScopeAll:
+		return true
+	}
+	return false
+}
+
+func (e LogoutScope) String() string {
+	return string(e)
+}
+
+func (e *LogoutScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LogoutScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LogoutScope", str)
+	}
+	return nil
+}
+
+func (e LogoutScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LogoutScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LogoutScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -16,9 +16,18 @@ import (
 const (
 	// RevocationChannel carries revoked sessions (see NotifyRevoked).
 	RevocationChannel = "shopql_revocations"
+	// SessionChannel carries sessions created or refreshed (see NotifyLive), so that other
+	// instances know them before their first request.
+	SessionChannel = "shopql_sessions"
 	// CatalogueChannel says that products or categories changed, for response caches.
 	CatalogueChannel = "shopql_catalogue"
 )
+
+// channelScope is SQL for the suffix that makes a channel name the deployment's own: notifications
+// go to every session of the database, and deployments (or tests) in other schemas of one database
+// must not hear each other — a session announced live by another deployment would otherwise be
+// taken for one of ours.
+const channelScope = "'_' || left(md5(current_database() || '.' || current_schema()), 16)"
 
 // maxPayload stays under PostgreSQL's 8000-byte NOTIFY payload limit.
 const maxPayload = 7000
@@ -27,6 +36,17 @@ const maxPayload = 7000
 // the revoking transaction, the notification is delivered if and only if it commits. On SQLite it does
 // nothing: instances sharing a SQLite file learn of revocations by periodic resync.
 func NotifyRevoked(ctx context.Context, db bun.IDB, sessions []model.Session) error {
+	return notifySessions(ctx, db, RevocationChannel, sessions)
+}
+
+// NotifyLive announces sessions that were created or issued a new access token (ID, UserID and
+// AccessExpiresAt are sent), inside the transaction that wrote them, like NotifyRevoked.
+func NotifyLive(ctx context.Context, db bun.IDB, sessions ...model.Session) error {
+	return notifySessions(ctx, db, SessionChannel, sessions)
+}
+
+// notifySessions sends "id:exp:user,…" payloads, exp in Unix seconds rounded up.
+func notifySessions(ctx context.Context, db bun.IDB, channel string, sessions []model.Session) error {
 	if !IsPostgres(db) {
 		return nil
 	}
@@ -35,7 +55,7 @@ func NotifyRevoked(ctx context.Context, db bun.IDB, sessions []model.Session) er
 		if payload.Len() == 0 {
 			return nil
 		}
-		_, err := db.NewRaw("SELECT pg_notify(?, ?)", RevocationChannel, payload.String()).Exec(ctx)
+		_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", ?)", channel, payload.String()).Exec(ctx)
 		payload.Reset()
 		return err
 	}
@@ -51,6 +71,8 @@ func NotifyRevoked(ctx context.Context, db bun.IDB, sessions []model.Session) er
 		payload.WriteString(s.ID)
 		payload.WriteByte(':')
 		payload.WriteString(strconv.FormatInt(s.AccessExpiresAt.Unix()+1, 10))
+		payload.WriteByte(':')
+		payload.WriteString(strconv.FormatInt(s.UserID, 10))
 	}
 	return flush()
 }
@@ -61,7 +83,7 @@ func NotifyCatalogueChanged(ctx context.Context, db bun.IDB) error {
 	if !IsPostgres(db) {
 		return nil
 	}
-	_, err := db.NewRaw("SELECT pg_notify(?, '')", CatalogueChannel).Exec(ctx)
+	_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", '')", CatalogueChannel).Exec(ctx)
 	return err
 }
 
@@ -73,11 +95,17 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 	if !IsPostgres(db) {
 		return nil
 	}
+	var scope string
+	if err := db.NewRaw("SELECT "+channelScope).Scan(ctx, &scope); err != nil {
+		return err
+	}
 	ln := pgdriver.NewListener(db)
 	defer ln.Close()
 	channels := make([]string, 0, len(handlers))
-	for ch := range handlers {
-		channels = append(channels, ch)
+	byScoped := make(map[string]func(string), len(handlers))
+	for ch, handle := range handlers {
+		channels = append(channels, ch+scope)
+		byScoped[ch+scope] = handle
 	}
 	if err := ln.Listen(ctx, channels...); err != nil {
 		return err
@@ -95,23 +123,26 @@ func Listen(ctx context.Context, db *bun.DB, handlers map[string]func(payload st
 			if !ok {
 				return nil
 			}
-			if handle := handlers[n.Channel]; handle != nil {
+			if handle := byScoped[n.Channel]; handle != nil {
 				handle(n.Payload)
 			}
 		}
 	}
 }
 
-// ParseRevoked reads the sessions in a RevocationChannel payload.
-func ParseRevoked(payload string) []model.Session {
+// ParseSessions reads the sessions in a RevocationChannel or SessionChannel payload (ID,
+// AccessExpiresAt and UserID; UserID is 0 in a payload of an older version, which had none).
+func ParseSessions(payload string) []model.Session {
 	var sessions []model.Session
 	for _, item := range strings.Split(payload, ",") {
-		id, exp, ok := strings.Cut(item, ":")
+		id, rest, ok := strings.Cut(item, ":")
+		exp, user, _ := strings.Cut(rest, ":")
 		unix, err := strconv.ParseInt(exp, 10, 64)
 		if !ok || err != nil || id == "" {
 			continue
 		}
-		sessions = append(sessions, model.Session{ID: id, AccessExpiresAt: time.Unix(unix, 0)})
+		uid, _ := strconv.ParseInt(user, 10, 64)
+		sessions = append(sessions, model.Session{ID: id, UserID: uid, AccessExpiresAt: time.Unix(unix, 0)})
 	}
 	return sessions
 }

@@ -97,6 +97,18 @@ func SetUserPassword(ctx context.Context, db bun.IDB, id int64, hash string) (*m
 	return updateUser(ctx, db, id, "password_hash = ?", hash)
 }
 
+// ReplacePasswordHash swaps the password hash from old to hash, unless it changed meanwhile (a
+// password change racing a rehash at login must win); it reports whether it did.
+func ReplacePasswordHash(ctx context.Context, db bun.IDB, id int64, old, hash string) (bool, error) {
+	res, err := db.NewUpdate().Model((*model.User)(nil)).Set("password_hash = ?", hash).
+		Where("id = ?", id).Where("password_hash = ?", old).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 func updateUser(ctx context.Context, db bun.IDB, id int64, set string, value any) (*model.User, error) {
 	u := new(model.User)
 	err := db.NewUpdate().Model(u).Set(set, value).Where("id = ?", id).Returning("*").Scan(ctx)
