@@ -49,13 +49,6 @@ func Categories(ctx context.Context, db bun.IDB) ([]*model.Category, error) {
 	return cs, err
 }
 
-// CategoriesByIDs returns the categories with the given IDs, in no particular order.
-func CategoriesByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*model.Category, error) {
-	var cs []*model.Category
-	err := db.NewSelect().Model(&cs).Where("id IN (?)", bun.List(ids)).Scan(ctx)
-	return cs, err
-}
-
 // RenameCategory renames a category; ErrNotFound when it is absent, ErrConflict when newName is taken.
 func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*model.Category, error) {
 	if err := checkName("newName", newName); err != nil {

@@ -3,7 +3,8 @@
 // one request. It is one gqlgen extension, so each rule is checked in one place and every refusal
 // looks the same to clients:
 //
-//	extensions.code   GRAPHQL_VALIDATION_FAILED (HTTP 422, or 400 for application/graphql-response+json)
+//	extensions.code   GRAPHQL_VALIDATION_FAILED (HTTP 200 under application/json, 400 under
+//	                  application/graphql-response+json)
 //	extensions.reason one of the Reason* constants below
 //
 // Besides, a string argument with NUL characters or invalid UTF-8 is refused as BAD_USER_INPUT.
@@ -21,6 +22,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopql/shopql/model"
 )
 
 // Reasons sent as extensions.reason.
@@ -154,9 +157,8 @@ func (e *Extension) check(doc *ast.QueryDocument) *gqlerror.Error {
 // its strings and its cost. The shape of the document was checked as it was validated (check).
 func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
 	if !cleanArguments(op.Operation, op.Variables) {
-		err := gqlerror.Errorf("string arguments must be valid UTF-8 without NUL characters")
-		errcode.Set(err, "BAD_USER_INPUT")
-		return err
+		// A typed input error: the error presenter gives it its code, as it does a resolver's.
+		return gqlerror.WrapIfUnwrapped(&model.InputError{Message: "string arguments must be valid UTF-8 without NUL characters"})
 	}
 	if e.complexity != nil {
 		if err := e.complexity.MutateOperationContext(ctx, op); err != nil {
