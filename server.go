@@ -68,8 +68,6 @@ func main() {
 	}
 }
 
-// run serves on ln until ctx ends (SIGINT or SIGTERM), then stops accepting connections, lets
-// in-flight requests finish (30 s at most) and closes the database.
 // writeTimeout is how long the server gives a request to be answered, from the end of its headers:
 // past REQUEST_TIMEOUT by a margin for reading the body and writing the answer, so that a request
 // is stopped with a TIMEOUT error rather than a dropped connection; no limit when REQUEST_TIMEOUT
@@ -81,7 +79,9 @@ func writeTimeout(requestTimeout time.Duration) time.Duration {
 	return max(60*time.Second, requestTimeout+30*time.Second)
 }
 
-// metricsLn, when not nil, serves /metrics alone (METRICS_ADDR), and ln does not.
+// run serves on ln until ctx ends (SIGINT or SIGTERM), then stops accepting connections, lets
+// in-flight requests finish (30 s at most) and closes the database. metricsLn, when not nil,
+// serves /metrics alone (METRICS_ADDR), and ln does not.
 func run(ctx context.Context, cfg app.Config, log *slog.Logger, ln, metricsLn net.Listener) error {
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
