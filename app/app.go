@@ -267,7 +267,7 @@ func (a *App) routes() http.Handler {
 }
 
 func (a *App) graphQLServer() *handler.Server {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+	srv := handler.New(graph.NewServedSchema(graph.Config{
 		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog},
 		Directives: graph.DirectiveRoot{
 			Auth:  auth.AuthDirective,

@@ -158,15 +158,70 @@ func TestProductsPagination(t *testing.T) {
 	}
 }
 
-func TestProductsFirstIsCapped(t *testing.T) {
+// TestProductsFirstOutOfRange: first is 0 to 100, as the schema says; a larger page is refused
+// rather than silently cut, and 100 itself is served in full.
+func TestProductsFirstOutOfRange(t *testing.T) {
 	s := newShop(t)
 	cat := s.category(t, "Bulk")
 	for i := range 101 {
 		s.product(t, fmt.Sprintf("item %03d", i), cat, 1)
 	}
-	page := products(t, s.anon, map[string]any{"first": 1000})
+	page := products(t, s.anon, map[string]any{"first": 100})
 	if len(page.Names) != 100 || !page.PageInfo.HasNextPage || page.TotalCount != 101 {
 		t.Fatalf("got %d names, hasNext %v, total %d", len(page.Names), page.PageInfo.HasNextPage, page.TotalCount)
+	}
+	for _, first := range []int{101, 1000, math.MaxInt32} {
+		r := s.anon.Do(productsQuery, map[string]any{"first": first})
+		if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "first" || !strings.Contains(r.Errors[0].Message, "0 to 100") {
+			t.Errorf("first %d: %s", first, r)
+		}
+	}
+}
+
+// TestProductsRelayConnection: edges pair each item with its cursor, an edge's cursor pages from
+// that item on, startCursor and endCursor are the first and last edges' cursors, hasPreviousPage
+// is true past the first page; anonymously edges are null like items.
+func TestProductsRelayConnection(t *testing.T) {
+	s := newShop(t)
+	cat := s.category(t, "Relay")
+	for i := range 5 {
+		s.product(t, fmt.Sprintf("r%d", i), cat, 1)
+	}
+	type conn struct {
+		Items []struct{ Name string }
+		Edges []struct {
+			Cursor string
+			Node   struct{ Name string }
+		}
+		PageInfo struct {
+			StartCursor, EndCursor       *string
+			HasNextPage, HasPreviousPage bool
+		}
+	}
+	const q = `query($first: Int, $after: String) { products(first: $first, after: $after) {
+	  items { name } edges { cursor node { name } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } }`
+	page := func(c *apptest.Client, vars map[string]any) conn {
+		var out struct{ Products conn }
+		c.MustDo(q, vars, &out)
+		return out.Products
+	}
+	first := page(s.user, map[string]any{"first": 2})
+	if len(first.Edges) != 2 || first.Edges[0].Node.Name != "r0" || first.Edges[1].Node.Name != "r1" ||
+		first.PageInfo.HasPreviousPage || !first.PageInfo.HasNextPage ||
+		*first.PageInfo.StartCursor != first.Edges[0].Cursor || *first.PageInfo.EndCursor != first.Edges[1].Cursor {
+		t.Fatalf("first page: %+v", first)
+	}
+	// Paging from the first edge's cursor starts with the second item.
+	next := page(s.user, map[string]any{"first": 3, "after": first.Edges[0].Cursor})
+	if len(next.Edges) != 3 || next.Edges[0].Node.Name != "r1" || next.Items[2].Name != "r3" || !next.PageInfo.HasPreviousPage {
+		t.Fatalf("page after the first edge: %+v", next)
+	}
+	empty := page(s.user, map[string]any{"first": 0})
+	if empty.Edges == nil || len(empty.Edges) != 0 || empty.PageInfo.StartCursor != nil || empty.PageInfo.EndCursor != nil {
+		t.Fatalf("empty page: %+v", empty)
+	}
+	if anon := page(s.anon, map[string]any{"first": 2}); anon.Edges != nil || anon.Items != nil || anon.PageInfo.StartCursor == nil {
+		t.Fatalf("anonymous page: %+v", anon)
 	}
 }
 

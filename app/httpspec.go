@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -80,60 +79,8 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		writeRequestError(w, r, media, http.StatusMethodNotAllowed, "only queries can be sent with GET; send mutations with POST")
 		return
 	}
-	if usesDefer(opCtx.Doc) {
-		// gqlgen would send the first part and silently drop the deferred ones (with null in
-		// non-null fields); refusing is better than wrong data.
-		if info := requestInfoFrom(r.Context()); info != nil {
-			info.addError(errcode.ValidationFailed, "")
-		}
-		errs := gqlerror.List{deferUnsupported}
-		writeResponse(w, media, requestErrorStatus(media, errs), &graphql.Response{Errors: errs}, false)
-		return
-	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeResponse(w, media, http.StatusOK, responses(ctx), true)
-}
-
-// deferUnsupported is the error for documents using @defer, which gqlgen's schema declares but
-// which needs incremental delivery (multipart/mixed responses) this server does not offer.
-var deferUnsupported = &gqlerror.Error{
-	Message:    "@defer is not supported by this server: remove it to get the whole result at once",
-	Extensions: map[string]any{"code": errcode.ValidationFailed},
-}
-
-// usesDefer reports whether any operation or fragment of doc has a @defer directive.
-func usesDefer(doc *ast.QueryDocument) bool {
-	var walk func(ast.SelectionSet) bool
-	walk = func(set ast.SelectionSet) bool {
-		for _, sel := range set {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				if walk(sel.SelectionSet) {
-					return true
-				}
-			case *ast.InlineFragment:
-				if sel.Directives.ForName("defer") != nil || walk(sel.SelectionSet) {
-					return true
-				}
-			case *ast.FragmentSpread:
-				if sel.Directives.ForName("defer") != nil {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	for _, op := range doc.Operations {
-		if walk(op.SelectionSet) {
-			return true
-		}
-	}
-	for _, f := range doc.Fragments {
-		if walk(f.SelectionSet) {
-			return true
-		}
-	}
-	return false
 }
 
 // negotiate picks the response media type from the Accept header values: the first one listed

@@ -14,7 +14,7 @@ func newCatalog(page *store.ProductPage, filter store.ProductFilter) *model.Prod
 	c := &model.ProductCatalog{
 		Detailed:   !filter.NamesOnly,
 		Names:      make([]string, len(page.Products)),
-		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage},
+		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: filter.After != ""},
 		CategoryID: filter.CategoryID,
 	}
 	for i, p := range page.Products {
@@ -22,6 +22,8 @@ func newCatalog(page *store.ProductPage, filter store.ProductFilter) *model.Prod
 	}
 	if cursor := page.EndCursor(); cursor != "" {
 		c.PageInfo.EndCursor = &cursor
+		start := page.StartCursor()
+		c.PageInfo.StartCursor = &start
 	}
 	if c.Detailed {
 		c.Items = page.Products
@@ -30,6 +32,18 @@ func newCatalog(page *store.ProductPage, filter store.ProductFilter) *model.Prod
 		c.Message = &msg
 	}
 	return c
+}
+
+// newEdges pairs each product of a page with its cursor; nil (not detailed) stays nil.
+func newEdges(items []*model.Product) []*model.ProductEdge {
+	if items == nil {
+		return nil
+	}
+	edges := make([]*model.ProductEdge, len(items))
+	for i, p := range items {
+		edges[i] = &model.ProductEdge{Cursor: store.Cursor(p), Node: p}
+	}
+	return edges
 }
 
 func productFields(in model.ProductInput) store.ProductFields {

@@ -96,6 +96,10 @@ func (r *mutationResolver) SetUserAdmin(ctx context.Context, id int64, isAdmin b
 	return r.Auth.SetUserAdmin(ctx, id, isAdmin)
 }
 
+func (r *productCatalogResolver) Edges(ctx context.Context, obj *model.ProductCatalog) ([]*model.ProductEdge, error) {
+	return newEdges(obj.Items), nil
+}
+
 func (r *productCatalogResolver) TotalCount(ctx context.Context, obj *model.ProductCatalog) (int, error) {
 	return r.Catalog.Count(ctx, obj.CategoryID)
 }

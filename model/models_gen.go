@@ -33,12 +33,25 @@ type AuthPayload struct {
 type Mutation struct {
 }
 
-// Where a page of a connection ends.
+// Where a page of a connection starts and ends (Relay's cursor connections specification).
 type PageInfo struct {
 	// Opaque cursor of the last item on this page; pass it as `after` to get the next page. Null on an empty page.
 	EndCursor *string `json:"endCursor,omitempty"`
 	// Whether items follow this page.
 	HasNextPage bool `json:"hasNextPage"`
+	// Opaque cursor of the first item on this page. Null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Whether items come before this page: true when it was asked for with `after` (paging is forward
+	// only, with `first` and `after`).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+}
+
+// A product of a catalogue page with its cursor (a Relay connection edge).
+type ProductEdge struct {
+	// Opaque cursor of this product; pass it as `after` to get the products that follow it.
+	Cursor string `json:"cursor"`
+	// The product.
+	Node *Product `json:"node"`
 }
 
 // The fields of a product besides its name.

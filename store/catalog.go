@@ -63,10 +63,10 @@ func (c *Catalog) Close() {
 // Page returns a page of products by keyset pagination on the primary key, so that a deep page
 // costs what the first one does. A detailed page comes with each product's category.
 func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, error) {
-	if f.First < 0 {
-		return nil, invalid("first", "first must not be negative")
+	if f.First < 0 || f.First > MaxPageSize {
+		return nil, invalid("first", "first must be 0 to 100")
 	}
-	limit := min(f.First, MaxPageSize)
+	limit := f.First
 	var afterID int64
 	if f.After != "" {
 		id, err := decodeCursor(f.After)

@@ -13,7 +13,7 @@ import (
 	"github.com/shopql/shopql/model"
 )
 
-// MaxPageSize caps ProductFilter.First.
+// MaxPageSize is the largest ProductFilter.First.
 const MaxPageSize = 100
 
 // ProductFields are the writable fields of a product besides its name.
@@ -189,7 +189,7 @@ func ProductByName(ctx context.Context, db bun.IDB, name string) (*model.Product
 type ProductFilter struct {
 	CategoryID int64  // 0: all categories
 	After      string // cursor from a previous page
-	First      int    // page size, 0..MaxPageSize (larger is capped)
+	First      int    // page size, 0..MaxPageSize (outside that range ErrInvalid)
 	NamesOnly  bool   // load only IDs and names
 }
 
@@ -199,12 +199,23 @@ type ProductPage struct {
 	HasNextPage bool
 }
 
+// StartCursor is the cursor of the page's first product, or "" for an empty page.
+func (p *ProductPage) StartCursor() string {
+	if len(p.Products) == 0 {
+		return ""
+	}
+	return Cursor(p.Products[0])
+}
+
+// Cursor is the opaque cursor of a listed product: the page after it starts with the next one.
+func Cursor(p *model.Product) string { return encodeCursor(p.ID) }
+
 // EndCursor is the cursor of the page's last product, or "" for an empty page.
 func (p *ProductPage) EndCursor() string {
 	if len(p.Products) == 0 {
 		return ""
 	}
-	return encodeCursor(p.Products[len(p.Products)-1].ID)
+	return Cursor(p.Products[len(p.Products)-1])
 }
 
 // ProductsByCategoryIDs returns the products of each category, in ID order, reading at most limit
