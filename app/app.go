@@ -263,7 +263,8 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /metrics", a.metrics.handler())
 	}
 	origins, _ := parseOrigins(a.cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones
-	return a.observe(cors(origins, recoverPanics(a.log, mux)))
+	headers, _ := parseHeaders(a.cfg.CORSAllowedHeaders)
+	return a.observe(cors(origins, headers, recoverPanics(a.log, mux)))
 }
 
 func (a *App) graphQLServer() *handler.Server {

@@ -49,6 +49,7 @@ type Config struct {
 	LogLevel  string
 
 	CORSAllowedOrigins string
+	CORSAllowedHeaders string
 	Metrics            bool
 	MetricsAddr        string // "": /metrics on the public port; host:port: on a listener of its own there
 
@@ -127,6 +128,7 @@ func settings(c *Config) []setting {
 		{"PASSWORD_HASH_QUEUE", "password-hash-queue", "password checks that may wait for a hashing slot; more are refused with TOO_MANY_REQUESTS; -1: no limit", intVar(&c.PasswordHashQueue, 64), false},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
 		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", stringVar(&c.CORSAllowedOrigins, ""), false},
+		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "comma-separated request headers those pages may send besides the defaults (Authorization, Content-Type, Apollo client awareness, W3C trace context, sentry-trace, …)", stringVar(&c.CORSAllowedHeaders, ""), false},
 		{"METRICS", "metrics", "serve Prometheus metrics at /metrics", boolVar(&c.Metrics, true), false},
 		{"METRICS_ADDR", "metrics-addr", "host:port of a listener of its own for /metrics (e.g. 127.0.0.1:9090), which is then no longer served on PORT; empty: /metrics is on PORT", stringVar(&c.MetricsAddr, ""), false},
 	}
@@ -231,6 +233,9 @@ func (c *Config) validate() error {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
 	}
 	if _, err := parseOrigins(c.CORSAllowedOrigins); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if _, err := parseHeaders(c.CORSAllowedHeaders); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -13,10 +13,39 @@ import (
 // allow: a page can only send a token its own script already holds.
 const (
 	corsAllowMethods  = "GET, POST, OPTIONS"
-	corsAllowHeaders  = "Accept, Authorization, Content-Type, X-Request-Id"
 	corsExposeHeaders = "X-Request-Id"
 	corsMaxAge        = "600" // seconds a browser may reuse a preflight answer
 )
+
+// corsDefaultHeaders are the request headers pages may send by default: those of the protocol and
+// those today's GraphQL clients and tracing libraries add by themselves, so that turning one of
+// them on does not break the preflight. CORS_ALLOWED_HEADERS adds more.
+var corsDefaultHeaders = []string{
+	"Accept", "Authorization", "Content-Type", "X-Request-Id",
+	// Apollo Client's client awareness, and the CSRF-prevention headers Apollo's tooling sends.
+	"apollographql-client-name", "apollographql-client-version", "apollo-require-preflight", "x-apollo-operation-name",
+	// W3C Trace Context and Baggage (OpenTelemetry's browser SDK), and Sentry's tracing.
+	"traceparent", "tracestate", "baggage", "sentry-trace",
+}
+
+// parseHeaders reads CORS_ALLOWED_HEADERS, comma-separated header names pages may send besides
+// corsDefaultHeaders, and returns the whole Access-Control-Allow-Headers value.
+func parseHeaders(list string) (string, error) {
+	headers := slices.Clone(corsDefaultHeaders)
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !isToken(item) {
+			return "", fmt.Errorf("CORS_ALLOWED_HEADERS: %q is not a header name", item)
+		}
+		if !slices.ContainsFunc(headers, func(h string) bool { return strings.EqualFold(h, item) }) {
+			headers = append(headers, item)
+		}
+	}
+	return strings.Join(headers, ", "), nil
+}
 
 // parseOrigins reads CORS_ALLOWED_ORIGINS: a comma-separated list of origins such as
 // https://shop.example.com or http://localhost:3000 (scheme, host and optional port; nothing
@@ -49,7 +78,8 @@ func parseOrigins(list string) ([]string, error) {
 
 // cors answers preflight requests and marks responses to allowed origins as readable by them.
 // With no allowed origins it adds nothing, not even Vary, so the default has no cost.
-func cors(origins []string, next http.Handler) http.Handler {
+// allowHeaders is the Access-Control-Allow-Headers value (parseHeaders).
+func cors(origins []string, allowHeaders string, next http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return next
 	}
@@ -72,7 +102,7 @@ func cors(origins []string, next http.Handler) http.Handler {
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
-			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+			h.Set("Access-Control-Allow-Headers", allowHeaders)
 			h.Set("Access-Control-Max-Age", corsMaxAge)
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -83,4 +113,15 @@ func cors(origins []string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110, section 5.6.2), as a header name must be.
+func isToken(s string) bool {
+	for _, c := range []byte(s) {
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -217,6 +217,39 @@ func TestCORS(t *testing.T) {
 	}
 }
 
+// TestCORSAllowedHeaders: the preflight allows the headers today's clients add by themselves
+// (Apollo's client awareness, W3C trace context, Sentry), and those CORS_ALLOWED_HEADERS names.
+func TestCORSAllowedHeaders(t *testing.T) {
+	const origin = "https://shop.example.com"
+	s := apptest.New(t, func(c *app.Config) {
+		c.CORSAllowedOrigins = origin
+		c.CORSAllowedHeaders = " X-Shop-Tenant ,, traceparent"
+	})
+	r := send(t, s, "OPTIONS", "/graphql", "", map[string]string{
+		"Origin": origin, "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "apollographql-client-name,apollographql-client-version,content-type,traceparent",
+	})
+	allowed := map[string]int{}
+	for h := range strings.SplitSeq(r.header.Get("Access-Control-Allow-Headers"), ",") {
+		allowed[strings.ToLower(strings.TrimSpace(h))]++
+	}
+	for _, h := range []string{
+		"authorization", "content-type", "apollographql-client-name", "apollographql-client-version",
+		"apollo-require-preflight", "x-apollo-operation-name", "traceparent", "tracestate", "baggage", "sentry-trace",
+		"x-shop-tenant",
+	} {
+		if allowed[h] != 1 {
+			t.Errorf("preflight allows %s %d times: %v", h, allowed[h], r.header)
+		}
+	}
+	for _, bad := range []string{"X Bad", "x-a:b", "caf\u00e9"} {
+		if _, err := app.LoadConfig(nil, func(k string) string { return map[string]string{"CORS_ALLOWED_HEADERS": bad}[k] }, io.Discard); err == nil ||
+			!strings.Contains(err.Error(), "CORS_ALLOWED_HEADERS") {
+			t.Errorf("CORS_ALLOWED_HEADERS=%q: %v", bad, err)
+		}
+	}
+}
+
 func hasVaryOrigin(h http.Header) bool {
 	for _, v := range h.Values("Vary") {
 		for part := range strings.SplitSeq(v, ",") {
