@@ -381,6 +381,28 @@ func TestProbes(t *testing.T) {
 	}
 }
 
+// TestAdminAccountIsLogged: start-up says when ADMIN_EMAIL created the account, and says nothing
+// more when it exists already; never the password.
+func TestAdminAccountIsLogged(t *testing.T) {
+	cfg := apptest.Config(t)
+	apptest.WithAdmin(&cfg)
+	for i, want := range []int{1, 0} {
+		logs := &syncBuffer{}
+		a, err := app.New(context.Background(), cfg, app.NewLogger(logs, "json", "info"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		out := logs.String()
+		if got := strings.Count(out, "created the admin account"); got != want || (want == 1 && !strings.Contains(out, apptest.AdminEmail)) {
+			t.Errorf("start %d: %d lines about creating the admin, want %d:\n%s", i, got, want, out)
+		}
+		if strings.Contains(out, apptest.AdminPassword) {
+			t.Errorf("the log holds the admin password:\n%s", out)
+		}
+	}
+}
+
 // TestRefusalsAreLogged: requests the HTTP layer refuses, and documents refused for @defer, are
 // logged and counted with the code the client got.
 func TestRefusalsAreLogged(t *testing.T) {

@@ -573,6 +573,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 			}
 			return nil, err
 		}
+		s.log.Info("created the admin account (ADMIN_EMAIL)", "email", u.Email)
 	case err != nil:
 		return nil, err
 	}
@@ -587,7 +588,11 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 		return nil, errors.New("an account with this email already exists and ADMIN_PASSWORD is not its password: " +
 			"refusing to make it an administrator (set its password, or choose another ADMIN_EMAIL)")
 	}
-	return store.SetUserAdmin(ctx, s.db, u.ID, true)
+	if u, err = store.SetUserAdmin(ctx, s.db, u.ID, true); err != nil {
+		return nil, err
+	}
+	s.log.Info("made the existing account an admin (ADMIN_EMAIL)", "email", u.Email)
+	return u, nil
 }
 
 // SyncSessions reads every session whose access tokens may still be presented into the view, live
