@@ -42,16 +42,18 @@ const defaultQuery = `# shopql GraphQL API. Docs: book icon, top left.
 # Without a token, products gives names only.
 # For details and the @auth, @fresh and @admin
 # operations, log in:
-#  1. Run Login below (put the cursor in it,
-#     press Ctrl-Enter) with your email and
-#     password. No account? Run register.
-#  2. Copy its accessToken into Headers below:
+#  1. No account yet? Run Register below (put
+#     the cursor in it, press Ctrl-Enter).
+#  2. Run Login with the same email and password.
+#  3. Copy its accessToken into Headers below:
 #     {"Authorization": "Bearer <accessToken>"}
-#  3. Run Catalog again: detailed is now true.
+#  4. Run Catalog again: detailed is now true
+#     and items are filled in.
 #
 # Tokens expire (UNAUTHENTICATED, extensions
-# reason TOKEN_EXPIRED): then run refreshToken
-# or log in again.
+# reason TOKEN_EXPIRED): run Refresh with the
+# refreshToken from Login, then use the new
+# accessToken (each refresh token works once).
 
 query Catalog {
   products(first: 5) {
@@ -59,6 +61,14 @@ query Catalog {
     names
     message
     totalCount
+    items {
+      name
+      price
+      quantity
+      category {
+        name
+      }
+    }
     pageInfo {
       endCursor
       hasNextPage
@@ -66,14 +76,30 @@ query Catalog {
   }
 }
 
+mutation Register {
+  register(input: {email: "you@example.com", username: "you", password: "correct horse battery"}) {
+    id
+    email
+  }
+}
+
 mutation Login {
-  login(email: "you@example.com", password: "secret") {
+  login(email: "you@example.com", password: "correct horse battery") {
     accessToken
+    refreshToken
     accessTokenExpiresAt
     user {
       username
       isAdmin
     }
+  }
+}
+
+mutation Refresh {
+  refreshToken(token: "<refreshToken from Login>") {
+    accessToken
+    refreshToken
+    accessTokenExpiresAt
   }
 }
 `
