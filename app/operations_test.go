@@ -397,6 +397,9 @@ func TestAdminAccountIsLogged(t *testing.T) {
 		if got := strings.Count(out, "created the admin account"); got != want || (want == 1 && !strings.Contains(out, apptest.AdminEmail)) {
 			t.Errorf("start %d: %d lines about creating the admin, want %d:\n%s", i, got, want, out)
 		}
+		if strings.Contains(out, "made the existing account an admin") {
+			t.Errorf("start %d: the account is said to be promoted:\n%s", i, out)
+		}
 		if strings.Contains(out, apptest.AdminPassword) {
 			t.Errorf("the log holds the admin password:\n%s", out)
 		}

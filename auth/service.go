@@ -565,6 +565,7 @@ func (s *Service) revokeOf(ctx context.Context, change func(context.Context, bun
 // that email first would otherwise become an administrator with a password of their choosing.
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*model.User, error) {
 	u, err := store.UserByEmail(ctx, s.db, email)
+	created := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if u, err = s.Register(ctx, model.RegisterInput{Email: email, Username: "admin", Password: password}); err != nil {
@@ -573,7 +574,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 			}
 			return nil, err
 		}
-		s.log.Info("created the admin account (ADMIN_EMAIL)", "email", u.Email)
+		created = true
 	case err != nil:
 		return nil, err
 	}
@@ -591,7 +592,11 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (*mod
 	if u, err = store.SetUserAdmin(ctx, s.db, u.ID, true); err != nil {
 		return nil, err
 	}
-	s.log.Info("made the existing account an admin (ADMIN_EMAIL)", "email", u.Email)
+	if created {
+		s.log.Info("created the admin account (ADMIN_EMAIL)", "email", u.Email)
+	} else {
+		s.log.Info("made the existing account an admin (ADMIN_EMAIL)", "email", u.Email)
+	}
 	return u, nil
 }
 
