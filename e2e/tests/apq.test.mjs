@@ -1,9 +1,9 @@
-// Automatic persisted queries with Apollo's persisted-queries link (sha256 from node:crypto).
+// Automatic persisted queries with Apollo Client 4's PersistedQueryLink (sha256 from node:crypto).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { gql } from '@apollo/client/core/index.js';
-import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries/index.js';
+import { gql } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { ENDPOINT, unique } from './lib.mjs';
 import { createShopClient } from './shop-client.mjs';
 
@@ -32,7 +32,7 @@ for (const useGETForHashedQueries of [false, true]) {
     const shop = createShopClient({
       uri: ENDPOINT,
       fetch: fetchFn,
-      links: [createPersistedQueryLink({ sha256, useGETForHashedQueries })],
+      links: [new PersistedQueryLink({ sha256, useGETForHashedQueries })],
     });
     // A query no one has sent before, so the server cannot know its hash.
     const alias = `n${unique()}`;
