@@ -3,8 +3,8 @@
 #   e2e/run.sh              # all tests
 #   e2e/run.sh tests/apq.test.mjs   # some of them
 # It installs what is missing (npm packages; Debian's chromium with apt-get), builds the server,
-# starts it on a free port with a fresh SQLite file, a short access-token lifetime and an admin
-# account, waits for /readyz, runs the tests with node's test runner and stops the server.
+# starts it on a free port with a fresh SQLite file, a short access-token lifetime, an admin
+# account and another local origin allowed by CORS (for the browser test's page), waits for /readyz, runs the tests with node's test runner and stops the server.
 set -euo pipefail
 cd "$(dirname "$0")"
 E2E=$(pwd)
@@ -35,7 +35,12 @@ trap cleanup EXIT
 echo "e2e: building the server"
 (cd "$ROOT" && go build -o "$WORK/shopql" .)
 
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+PORT=$(free_port)
+# Another origin for the browser test's page (tests/browser.test.mjs); the server allows it.
+WEB_PORT=$(free_port)
+while [ "$WEB_PORT" = "$PORT" ]; do WEB_PORT=$(free_port); done
+export SHOPQL_WEB_ORIGIN="http://127.0.0.1:$WEB_PORT"
 export SHOPQL_BIN="$WORK/shopql"
 export SHOPQL_URL="http://127.0.0.1:$PORT"
 export SHOPQL_ADMIN_EMAIL="admin-e2e@example.com"
@@ -55,6 +60,7 @@ echo "e2e: starting the server at $SHOPQL_URL (log: e2e/artifacts/server.log)"
   PASSWORD_HASH_MEMORY_KIB=8192 \
   PASSWORD_HASH_ITERATIONS=1 \
   LOG_FORMAT=json \
+  CORS_ALLOWED_ORIGINS="$SHOPQL_WEB_ORIGIN" \
   exec ./shopql
 ) >"$LOG" 2>&1 &
 SERVER_PID=$!
