@@ -26,7 +26,7 @@ func Complexity() ComplexityRoot {
 }
 
 // pageSize is the number of items products(first:) may return. Out-of-range values are costed as
-// the nearest valid one: the resolver rejects them anyway, and the cost must not overflow.
+// the nearest valid one: the store refuses them anyway (BAD_USER_INPUT), and the cost must not overflow.
 func pageSize(first *int) int {
 	if first == nil {
 		return defaultPageSize
