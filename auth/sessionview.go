@@ -55,9 +55,10 @@ func NewSessionView() *SessionView {
 // ErrTokenRevoked for a dead one and TOKEN_INVALID for a live session of another user (a forged
 // token).
 func (v *SessionView) Check(sessionID string, userID int64) (known bool, err error) {
+	// Entries change in place under the write lock, so their fields are read under the read lock.
 	v.mu.RLock()
+	defer v.mu.RUnlock()
 	e := v.sessions[sessionID]
-	v.mu.RUnlock()
 	switch {
 	case e == nil:
 		return false, nil
