@@ -37,6 +37,10 @@ type App struct {
 	metrics *metrics              // nil when METRICS is off
 	handler http.Handler
 
+	// adjustSchema, when set (by tests only, export_test.go), changes the executable schema's
+	// configuration before the handler is built: a way to inject failing resolvers.
+	adjustSchema func(*graph.Config)
+
 	stop func()
 	wg   sync.WaitGroup
 }
@@ -268,7 +272,7 @@ func (a *App) routes() http.Handler {
 }
 
 func (a *App) graphQLServer() *handler.Server {
-	srv := handler.New(graph.NewServedSchema(graph.Config{
+	schema := graph.Config{
 		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog},
 		Directives: graph.DirectiveRoot{
 			Auth:  auth.AuthDirective,
@@ -276,7 +280,11 @@ func (a *App) graphQLServer() *handler.Server {
 			Admin: auth.AdminDirective,
 		},
 		Complexity: graph.Complexity(),
-	}))
+	}
+	if a.adjustSchema != nil {
+		a.adjustSchema(&schema)
+	}
+	srv := handler.New(graph.NewServedSchema(schema))
 	// GraphQL over HTTP as its spec says (httpspec.go); every other method is 405.
 	srv.AddTransport(httpTransport{})
 	srv.AddTransport(otherMethods{})

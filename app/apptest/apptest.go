@@ -78,7 +78,8 @@ func Start(t testing.TB, cfg app.Config) *Server {
 // Serve serves an App started by the caller (for instance several at once, from goroutines) over
 // HTTP until the test ends.
 func Serve(t testing.TB, cfg app.Config, a *app.App) *Server {
-	hs := httptest.NewServer(a.Handler())
+	// a.Handler() on every request, not once: a test may rebuild the handler (app.AdjustSchemaForTest).
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.Handler().ServeHTTP(w, r) }))
 	s := &Server{t: t, Config: cfg, App: a, HTTP: hs, URL: hs.URL}
 	t.Cleanup(s.Close)
 	return s
