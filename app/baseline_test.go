@@ -15,11 +15,20 @@ func BenchmarkCatalogueBaseline(b *testing.B) {
 	serveParallel(b, baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth), catalogueQuery, token)
 }
 
-// TestBaselineMatchesServer keeps the comparison honest: both answer the same JSON.
+// TestBaselineMatchesServer keeps the comparison honest: both answer the same JSON, for the
+// catalogue query and for pages of the long tail (BenchmarkCatalogueLongTail, cmd/loadtest).
 func TestBaselineMatchesServer(t *testing.T) {
 	s, token := benchShop(t)
-	ours := record(t, s.App.Handler(), catalogueQuery, token)
-	theirs := record(t, baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth), catalogueQuery, token)
+	base := baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth)
+	bodies := append([]string{catalogueQuery}, longTail(t, s, 5)...)
+	bodies = append(bodies, longTailBody(20, lastProductID(t, s))) // an empty page
+	for _, body := range bodies {
+		sameJSON(t, record(t, s.App.Handler(), body, token), record(t, base, body, token))
+	}
+}
+
+func sameJSON(t *testing.T, ours, theirs []byte) {
+	t.Helper()
 	var a, b any
 	if err := json.Unmarshal(ours, &a); err != nil {
 		t.Fatal(err)

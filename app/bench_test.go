@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -15,6 +17,7 @@ import (
 	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
 	"github.com/shopql/shopql/auth"
+	"github.com/shopql/shopql/internal/baseline"
 	"github.com/shopql/shopql/store"
 )
 
@@ -65,6 +68,74 @@ func serveParallel(b *testing.B, h http.Handler, body, token string) {
 func BenchmarkCatalogueAuthenticated(b *testing.B) {
 	s, token := benchShop(b)
 	serveParallel(b, s.App.Handler(), catalogueQuery, token)
+}
+
+// longTailQuery is the catalogue query with its page in variables: the long tail of issue 12,
+// where every request asks for another page.
+const longTailQuery = `query($first: Int, $after: String) { products(first: $first, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
+
+func longTailBody(first int, afterID int64) string {
+	after := base64.RawURLEncoding.EncodeToString([]byte("p:" + strconv.FormatInt(afterID, 10)))
+	body, _ := json.Marshal(map[string]any{"query": longTailQuery, "variables": map[string]any{"first": first, "after": after}})
+	return string(body)
+}
+
+// longTail returns n distinct requests: first 10, 20 or 50 after a random product (seeded, so
+// every run asks the same pages).
+func longTail(b testing.TB, s *apptest.Server, n int) []string {
+	b.Helper()
+	var ids []int64
+	if err := s.App.DB.NewSelect().Table("products").Column("id").Order("id").Scan(context.Background(), &ids); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(12, 12))
+	seen := map[string]bool{}
+	var bodies []string
+	for len(bodies) < n {
+		body := longTailBody([]int{10, 20, 50}[rng.IntN(3)], ids[rng.IntN(len(ids)-50)])
+		if !seen[body] {
+			seen[body] = true
+			bodies = append(bodies, body)
+		}
+	}
+	return bodies
+}
+
+func lastProductID(b testing.TB, s *apptest.Server) int64 {
+	var id int64
+	if err := s.App.DB.QueryRowContext(context.Background(), "SELECT MAX(id) FROM products").Scan(&id); err != nil {
+		b.Fatal(err)
+	}
+	return id
+}
+
+// BenchmarkCatalogueLongTail asks 3,000 distinct pages in turn, with the response cache on (the
+// default) and off, and the baseline the same pages: what a cache cannot help with.
+func BenchmarkCatalogueLongTail(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		adjust func(*app.Config)
+	}{{"cached", func(*app.Config) {}}, {"uncached", func(c *app.Config) { c.ResponseCacheTTL = 0 }}, {"baseline", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, token := benchShop(b, func(c *app.Config) {
+				if bc.adjust != nil {
+					bc.adjust(c)
+				}
+			})
+			h := s.App.Handler()
+			if bc.adjust == nil {
+				h = baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth)
+			}
+			bodies := longTail(b, s, 3000)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					serve(b, h, bodies[next.Add(1)%int64(len(bodies))], token)
+				}
+			})
+		})
+	}
 }
 
 func BenchmarkCatalogueAnonymous(b *testing.B) {

@@ -3,8 +3,6 @@
 // error presenter that turns typed errors into extensions.code.
 package graph
 
-//go:generate go tool gqlgen generate
-
 import (
 	"github.com/uptrace/bun"
 

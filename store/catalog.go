@@ -89,9 +89,13 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 	}
 	defer rows.Close()
 	page.Products = make([]*model.Product, 0, limit+1)
-	categories := map[int64]*model.Category{} // one object per category, as the loaders would give
+	products := make([]model.Product, limit+1) // one allocation for the page's products
+	categories := map[int64]*model.Category{}  // one object per category, as the loaders would give
 	for rows.Next() {
-		p := new(model.Product)
+		if len(page.Products) == len(products) {
+			return nil, fmt.Errorf("catalogue page: more than the %d rows asked for", len(products))
+		}
+		p := &products[len(page.Products)]
 		if f.NamesOnly {
 			err = rows.Scan(&p.ID, &p.Name)
 		} else {

@@ -1,0 +1,80 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// The helpers the rewritten executor calls (internal/execgen): they keep gqlgen's semantics and
+// skip only work that cannot matter for the request at hand.
+
+// marshalList marshals the n elements of a list of objects. gqlgen marshals each element on a
+// goroutine of its own, so that resolvers under different elements run at the same time and
+// loaders can batch them. When nothing selected under the list resolves on a goroutine of its own
+// (synchronous), there is nothing to overlap and the goroutines are pure cost: the elements are
+// marshalled one after the other, each with the field context and panic guard gqlgen gives it.
+func marshalList(ctx context.Context, sel ast.SelectionSet, n int, marshal func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	if n <= 1 || !synchronous(sel) {
+		return graphql.MarshalSliceConcurrently(ctx, n, 0, false, marshal)
+	}
+	ret := make(graphql.Array, n)
+	fcs := make([]graphql.FieldContext, n) // one allocation for every element's context
+	index := make([]int, n)
+	for i := range n {
+		index[i] = i
+		fcs[i].Index = &index[i]
+		ret[i] = marshalElement(graphql.WithFieldContext(ctx, &fcs[i]), i, marshal)
+	}
+	return ret
+}
+
+// marshalElement is gqlgen's per-element panic guard: a panic becomes a (masked) error on the
+// element's path and a null element.
+func marshalElement(ctx context.Context, i int, marshal func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
+	defer func() {
+		if r := recover(); r != nil {
+			graphql.AddError(ctx, graphql.Recover(ctx, r))
+			m = graphql.Null
+		}
+	}()
+	return marshal(ctx, i)
+}
+
+// synchronous reports whether every field selected in sel, at any depth and through fragments, is
+// resolved in line (not concurrentField), on object types, with no @defer.
+func synchronous(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition == nil || s.ObjectDefinition.Kind != ast.Object ||
+				concurrentField(s.ObjectDefinition.Name, s.Name) || !synchronous(s.SelectionSet) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if s.Directives.ForName("defer") != nil || !synchronous(s.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || s.Directives.ForName("defer") != nil || !synchronous(s.Definition.SelectionSet) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newDeferredGroup is graphql.NewDeferredGroup when a field of the object is deferred. Otherwise
+// it is the zero group: the generated code then only asks it len(Defers) (0), and gqlgen's
+// NewDeferredGroup would compute the object's path and allocate a field set and a map for nothing.
+func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// sample is gqlgen 0.17.98's output for one object and one list of it, as it generates them.
+const sample = `package graph
+
+func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_name(ctx, field, obj)
+				})
+		}
+	}
+	out.Dispatch(ctx)
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+	return out
+}
+
+func (ec *executionContext) marshalNProduct2ᚕᚖProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Product) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProduct2ᚖProduct(ctx, sel, v[i])
+	})
+	return ret
+}
+`
+
+func TestRewrite(t *testing.T) {
+	out, err := Rewrite([]byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\tret := marshalList(ctx, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {\n\t\tfc := graphql.GetFieldContext(ctx)\n",
+		"\tdeferred := newDeferredGroup(ctx, fields)\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rewritten output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "MarshalSliceConcurrently") || strings.Contains(string(out), "NewDeferredGroup") {
+		t.Errorf("a site is left unrewritten:\n%s", out)
+	}
+}
+
+// TestRewriteRefusesOtherShapes: any variant of the constructs fails the generation.
+func TestRewriteRefusesOtherShapes(t *testing.T) {
+	for name, edit := range map[string][2]string{
+		"a worker limit (exec.worker_limit)":      {"len(v), 0, false", "len(v), 4, false"},
+		"omit_panic_handler":                      {"len(v), 0, false", "len(v), 0, true"},
+		"another element body":                    {"\t\tfc.Result = &v[i]\n", "\t\tfc.Result = v[i]\n"},
+		"a second, different list":                {"\treturn ret\n}\n", "\treturn ret\n}\n\nfunc x() { _ = graphql.MarshalSliceConcurrently(ctx, n, 0, false, f) }\n"},
+		"no list at all":                          {"MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {", "Other(func(ctx context.Context, i int) graphql.Marshaler {"},
+		"a group made elsewhere":                  {"\tdeferred := graphql.NewDeferredGroup(ctx)\n", "\tdeferred := graphql.NewDeferredGroup(ctx)\n\t_ = graphql.NewDeferredGroup(ctx)\n"},
+		"another use of the group (its path)":     {"\tout.Dispatch(ctx)\n", "\tout.Dispatch(ctx)\n\t_ = deferred.Path\n"},
+		"the group not right after the field set": {"\tout := graphql.NewFieldSet(fields)\n\tdeferred", "\tout := graphql.NewFieldSet(fields)\n\t_ = 1\n\tdeferred"},
+	} {
+		src := strings.Replace(sample, edit[0], edit[1], 1)
+		if src == sample {
+			t.Fatalf("%s: the edit does not apply", name)
+		}
+		if _, err := Rewrite([]byte(src)); err == nil {
+			t.Errorf("%s: rewritten without an error", name)
+		}
+	}
+}
+
+// TestGqlgenTemplatesHaveTheShape reads the templates of the gqlgen in go.mod: when an upgrade
+// changes the code the rewrites target, this fails (as does the generation itself).
+func TestGqlgenTemplatesHaveTheShape(t *testing.T) {
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/99designs/gqlgen").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "codegen", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, c := range []struct{ file, shape string }{
+		{"type.gotpl", `(?m)^\s*ret := graphql\.MarshalSliceConcurrently\(ctx, len\(v\), \{\{ \$\.Config\.Exec\.WorkerLimit \}\}, \{\{ \$\.Config\.OmitPanicHandler \}\}, func\(ctx context\.Context, i int\) graphql\.Marshaler \{\n\s*fc := graphql\.GetFieldContext\(ctx\)\n\s*fc\.Result = &v\[i\]\n`},
+		{"object.gotpl", `(?m)^\s*out := graphql\.NewFieldSet\(fields\)\n\s*deferred := graphql\.NewDeferredGroup\(ctx\)\n`},
+	} {
+		tpl := read(c.file)
+		if n := len(regexp.MustCompile(c.shape).FindAllString(tpl, -1)); n != 1 {
+			t.Errorf("%s: %d matches of the shape the rewrite expects, want 1", c.file, n)
+		}
+	}
+}
+
+// TestCommittedExecutorIsRewritten: graph/generated.go is the rewritten output.
+func TestCommittedExecutorIsRewritten(t *testing.T) {
+	src, err := os.ReadFile("../../graph/generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	if strings.Contains(s, "MarshalSliceConcurrently") || strings.Contains(s, "NewDeferredGroup") {
+		t.Error("graph/generated.go holds gqlgen's output without the rewrites: run go generate ./graph")
+	}
+	if objects, groups := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "deferred := newDeferredGroup(ctx, fields)"); objects == 0 || groups != objects {
+		t.Errorf("%d objects, %d rewritten deferred groups", objects, groups)
+	}
+	if strings.Count(s, "ret := marshalList(ctx, sel, len(v),") == 0 {
+		t.Error("no list is rewritten")
+	}
+}
