@@ -17,7 +17,12 @@
 //	b. catalogue p99 with -idle-clients clients, alone and while -logins clients flood login;
 //	c. the same load on internal/baseline, served in this process on the same database with the same
 //	   token: ours/baseline req/s with the response cache on, and with RESPONSE_CACHE_TTL=0;
-//	d. (-deep) latency of page 1 and of the last page, cache off.
+//	d. (-deep) latency of page 1 and of the last page, cache off;
+//	e. the long tail: -long-tail distinct pages (first 10, 20 or 50 after a random product), on the
+//	   server with the cache on and with it off, each beside the baseline on the same pages.
+//
+// Then (unless -benchmarks=false) it runs the Go benchmarks of the same requests with -benchmem on
+// the same kind of database and prints their allocations per request.
 //
 // The load runs on the same machine as the server, so both share its CPUs: compare ratios within
 // one run, not absolute numbers across runs.
@@ -45,6 +50,8 @@ type options struct {
 	logins      int
 	deep        bool
 	hashConc    string
+	longTail    int
+	benchmarks  bool
 }
 
 func main() {
@@ -77,6 +84,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.logins, "logins", 50, "concurrent clients flooding login (scenario b)")
 	fs.BoolVar(&o.deep, "deep", false, "also measure page 1 against the last page (needs -products 1000000)")
 	fs.StringVar(&o.hashConc, "hash-concurrency", "", "PASSWORD_HASH_CONCURRENCY for the server (empty: its default)")
+	fs.IntVar(&o.longTail, "long-tail", 3000, "distinct pages in the long-tail scenario (e)")
+	fs.BoolVar(&o.benchmarks, "benchmarks", true, "also run the Go benchmarks (go test -bench -benchmem ./app) for allocations per request")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -99,6 +108,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-categories must be at least 1")
 	case o.duration < time.Second || o.duration > 5*time.Minute:
 		return fmt.Errorf("-duration must be 1s to 5m")
+	case o.longTail < 1 || o.longTail > 100_000:
+		return fmt.Errorf("-long-tail must be 1 to 100,000")
 	case o.clients < 1 || o.clients > 1000 || o.idleClients < 1 || o.idleClients > 1000 || o.logins < 1 || o.logins > 1000:
 		return fmt.Errorf("-clients, -idle-clients and -logins must be 1 to 1000")
 	}
@@ -129,6 +140,12 @@ func run(ctx context.Context, o options) error {
 	r := &report{}
 	if err := runScenarios(ctx, o, bin, work, db, r); err != nil {
 		return err
+	}
+	if o.benchmarks {
+		progress("allocations per request: go test -bench -benchmem ./app")
+		if r.benchmarks, err = runBenchmarks(ctx, o); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: benchmarks:", err)
+		}
 	}
 	r.print(os.Stdout, o)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -69,6 +70,16 @@ func cachedScenarios(ctx context.Context, o options, s *server, base *baselineSe
 	r.baseline = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
 	r.add("c baseline (in-process)", r.baseline, nil)
 
+	tail, err := longTail(ctx, base, o.longTail)
+	if err != nil {
+		return err
+	}
+	progress("e: %d clients on %d distinct pages (cache on), then the baseline", o.clients, len(tail))
+	r.tailCached = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(s.url, token))
+	r.add("e long tail, ours, cache on", r.tailCached, nil)
+	r.tailBaseline = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(base.url, token))
+	r.add("e long tail, baseline", r.tailBaseline, nil)
+
 	progress("b: catalogue latency, %d clients, alone and beside %d login clients", o.idleClients, o.logins)
 	r.idle, r.flooded, r.logins = loginFloodScenario(ctx, o, s, token)
 	r.add("b catalogue, idle", r.idle, nil)
@@ -79,9 +90,21 @@ func cachedScenarios(ctx context.Context, o options, s *server, base *baselineSe
 
 // uncachedScenarios: c with RESPONSE_CACHE_TTL=0 and, with -deep, d.
 func uncachedScenarios(ctx context.Context, o options, s *server, base *baselineServer, token string, r *report) error {
-	progress("c: %d clients on the catalogue (cache off)", o.clients)
+	progress("c: %d clients on the catalogue (cache off), then the baseline again", o.clients)
 	r.uncached = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(s.url, token, ""))
 	r.add("c ours, cache off", r.uncached, nil)
+	r.baseline2 = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
+	r.add("c baseline, again", r.baseline2, nil)
+
+	tail, err := longTail(ctx, base, o.longTail)
+	if err != nil {
+		return err
+	}
+	progress("e: %d clients on %d distinct pages (cache off), then the baseline again", o.clients, len(tail))
+	r.tailUncached = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(s.url, token))
+	r.add("e long tail, ours, cache off", r.tailUncached, nil)
+	r.tailBaseline2 = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(base.url, token))
+	r.add("e long tail, baseline, again", r.tailBaseline2, nil)
 	if !o.deep {
 		return ctx.Err()
 	}
@@ -194,6 +217,57 @@ func lastPageCursor(ctx context.Context, base *baselineServer, products int) (st
 		return "", fmt.Errorf("find the last page: %w", err)
 	}
 	return cursor(id), nil
+}
+
+// longTailQuery asks the catalogue page its variables give.
+const longTailQuery = `query($first: Int, $after: String) { products(first: $first, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
+
+// pages are distinct long-tail requests: their variables.
+type pages []map[string]any
+
+// longTail picks n distinct pages, each the first 10, 20 or 50 products after a random product
+// (never one of the last 50, so that every page is full), seeded so that runs ask the same pages.
+func longTail(ctx context.Context, base *baselineServer, n int) (pages, error) {
+	var ids []int64
+	rows, err := base.app.DB.QueryContext(ctx, "SELECT id FROM products ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) <= 50 {
+		return nil, fmt.Errorf("long tail: only %d products", len(ids))
+	}
+	n = min(n, 3*(len(ids)-50))
+	rng := rand.New(rand.NewPCG(12, 12))
+	seen := map[[2]int64]bool{}
+	var ps pages
+	for len(ps) < n {
+		first, after := []int64{10, 20, 50}[rng.IntN(3)], ids[rng.IntN(len(ids)-50)]
+		if !seen[[2]int64{first, after}] {
+			seen[[2]int64{first, after}] = true
+			ps = append(ps, map[string]any{"first": first, "after": cursor(after)})
+		}
+	}
+	return ps, nil
+}
+
+// on returns the pages as requests to the server at url.
+func (ps pages) on(url, token string) []target {
+	ts := make([]target, len(ps))
+	for i, vars := range ps {
+		ts[i] = graphQL(url, token, longTailQuery, vars)
+	}
+	return ts
 }
 
 // cursor is the pagination cursor after product ID id.
