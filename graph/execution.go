@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -77,4 +78,73 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 		}
 	}
 	return graphql.DeferredGroup{}
+}
+
+// objectFields writes an object's fields as graphql.FieldSet.MarshalGQL does — `{"alias":value,…}`
+// in the order collected, the first of any repeated alias only — without its per-object map,
+// iterator closures and field copies.
+type objectFields struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+// dedupAbove is the field count above which repeated aliases are found with a map rather than by
+// looking back.
+const dedupAbove = 32
+
+func (o objectFields) MarshalGQL(w io.Writer) {
+	var written map[string]struct{}
+	if len(o.fields) > dedupAbove {
+		written = make(map[string]struct{}, len(o.fields))
+	}
+	_, _ = io.WriteString(w, "{")
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if repeated(o.fields[:i], alias, written) {
+			continue
+		}
+		if !first {
+			_, _ = io.WriteString(w, ",")
+		}
+		first = false
+		if plainName(alias) { // always, for a GraphQL name; quoting is for anything else
+			_, _ = io.WriteString(w, `"`)
+			_, _ = io.WriteString(w, alias)
+			_, _ = io.WriteString(w, `":`)
+		} else {
+			graphql.MarshalString(alias).MarshalGQL(w)
+			_, _ = io.WriteString(w, ":")
+		}
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
+
+// repeated reports whether alias is among the fields before it (in written, when it is kept).
+func repeated(before []graphql.CollectedField, alias string, written map[string]struct{}) bool {
+	if written != nil {
+		if _, ok := written[alias]; ok {
+			return true
+		}
+		written[alias] = struct{}{}
+		return false
+	}
+	for i := range before {
+		if before[i].Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// plainName reports whether s is a GraphQL name, which needs no escaping in JSON.
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }

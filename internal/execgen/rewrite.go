@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/format"
 	"regexp"
+	"strings"
 )
 
 // A rewrite replaces every match of find in gqlgen's output. all matches every occurrence of the
@@ -63,6 +64,10 @@ func Rewrite(src []byte) ([]byte, error) {
 		}
 		src = r.find.ReplaceAll(src, []byte(r.replace))
 	}
+	src, err := rewriteObjectReturns(src)
+	if err != nil {
+		return nil, err
+	}
 	for _, line := range deferredUse.FindAll(src, -1) {
 		if !matchesAny(line, deferredUses) && !bytes.HasPrefix(bytes.TrimSpace(line), []byte("//")) {
 			return nil, fmt.Errorf("deferred groups on demand: unexpected use of the deferred group %q: review the rewrite", bytes.TrimSpace(line))
@@ -78,4 +83,42 @@ func matchesAny(line []byte, res []*regexp.Regexp) bool {
 		}
 	}
 	return false
+}
+
+// Objects: an object marshaller ends with `return out`, the *graphql.FieldSet, whose MarshalGQL
+// allocates a map and iterators per object (and a copy of each field) to write it. The rewrite
+// returns objectFields{fields, out.Values} instead, which writes the same JSON. It applies to
+// every function that builds `out := graphql.NewFieldSet(fields)`; each must end in exactly one
+// `return out`, and no other function may return `out`.
+const (
+	fieldSetLine = "\tout := graphql.NewFieldSet(fields)\n"
+	returnOut    = "\n\treturn out\n}"
+	returnFields = "\n\treturn objectFields{fields, out.Values}\n}"
+)
+
+func rewriteObjectReturns(src []byte) ([]byte, error) {
+	funcs := strings.Split(string(src), "\nfunc ")
+	rewritten := 0
+	for i, f := range funcs {
+		end := strings.Index(f, "\n}\n") // the function's closing brace, in column 0
+		if end < 0 {
+			end = len(f) - 2
+		}
+		body := f[:end+2]
+		builds, returns := strings.Contains(body, fieldSetLine), strings.Count(body, "\treturn out\n")
+		switch {
+		case !builds && returns == 0:
+			continue
+		case !builds:
+			return nil, fmt.Errorf("object fields: a function returns out without building a field set: %.80q", f)
+		case returns != 1 || !strings.HasSuffix(body, returnOut):
+			return nil, fmt.Errorf("object fields: a function building a field set does not end in one `return out`: %.80q", f)
+		}
+		funcs[i] = strings.TrimSuffix(body, returnOut) + returnFields + f[end+2:]
+		rewritten++
+	}
+	if rewritten == 0 {
+		return nil, fmt.Errorf("object fields: no object marshaller of the expected shape: gqlgen's output has changed, review the rewrite")
+	}
+	return []byte(strings.Join(funcs, "\nfunc ")), nil
 }

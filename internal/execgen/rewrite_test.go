@@ -53,6 +53,7 @@ func TestRewrite(t *testing.T) {
 	for _, want := range []string{
 		"\tret := marshalList(ctx, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {\n\t\tfc := graphql.GetFieldContext(ctx)\n",
 		"\tdeferred := newDeferredGroup(ctx, fields)\n",
+		"\treturn objectFields{fields, out.Values}\n}\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rewritten output lacks %q:\n%s", want, out)
@@ -74,6 +75,9 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 		"a group made elsewhere":                  {"\tdeferred := graphql.NewDeferredGroup(ctx)\n", "\tdeferred := graphql.NewDeferredGroup(ctx)\n\t_ = graphql.NewDeferredGroup(ctx)\n"},
 		"another use of the group (its path)":     {"\tout.Dispatch(ctx)\n", "\tout.Dispatch(ctx)\n\t_ = deferred.Path\n"},
 		"the group not right after the field set": {"\tout := graphql.NewFieldSet(fields)\n\tdeferred", "\tout := graphql.NewFieldSet(fields)\n\t_ = 1\n\tdeferred"},
+		"an object returning out twice":           {"\tout.Dispatch(ctx)\n", "\tout.Dispatch(ctx)\n\tif out == nil {\n\t\treturn out\n\t}\n"},
+		"an object returning something else":      {"\treturn out\n}\n\nfunc", "\treturn graphql.Null\n}\n\nfunc"},
+		"out returned without a field set":        {"\treturn ret\n}\n", "\treturn ret\n}\n\nfunc y() graphql.Marshaler {\n\treturn out\n}\n"},
 	} {
 		src := strings.Replace(sample, edit[0], edit[1], 1)
 		if src == sample {
@@ -122,6 +126,9 @@ func TestCommittedExecutorIsRewritten(t *testing.T) {
 	}
 	if objects, groups := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "deferred := newDeferredGroup(ctx, fields)"); objects == 0 || groups != objects {
 		t.Errorf("%d objects, %d rewritten deferred groups", objects, groups)
+	}
+	if objects, returns := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "\treturn objectFields{fields, out.Values}\n"); returns != objects {
+		t.Errorf("%d objects, %d rewritten returns", objects, returns)
 	}
 	if strings.Count(s, "ret := marshalList(ctx, sel, len(v),") == 0 {
 		t.Error("no list is rewritten")
