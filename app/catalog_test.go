@@ -599,3 +599,43 @@ func TestSeedAgainAfterDeletion(t *testing.T) {
 		t.Fatalf("after seeding 10, deleting 1, seeding 5: %d products, last %q", got.TotalCount, got.Names[len(got.Names)-1])
 	}
 }
+
+// TestTotalCountWithThePage: totalCount, read with the page in the same query, is the count of the
+// filter's products for every kind of page, and an empty page (which carries no count) still
+// counts them.
+func TestTotalCountWithThePage(t *testing.T) {
+	s := apptest.New(t)
+	if err := store.Seed(context.Background(), s.App.DB, 30, 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	user, _ := s.Client().User("count@example.com")
+	var cats struct{ Categories []struct{ ID string } }
+	user.MustDo(`{ categories { id } }`, nil, &cats)
+	cat := cats.Categories[1].ID
+	extra := `mutation($c: ID!) { createProduct(name: "One more", input: {description: "", price: 1, quantity: 1, categoryId: $c}) { id } }`
+	user.MustDo(extra, map[string]any{"c": cat}, nil)
+
+	var last struct{ Products struct{ PageInfo struct{ EndCursor string } } }
+	user.MustDo(`{ products(first: 100) { pageInfo { endCursor } } }`, nil, &last)
+	for _, c := range []struct {
+		name   string
+		client *apptest.Client
+		query  string
+		vars   map[string]any
+		want   int
+	}{
+		{"all", user, `{ products(first: 5) { totalCount } }`, nil, 31},
+		{"names only", s.Client(), `{ products(first: 5) { names totalCount } }`, nil, 31},
+		{"a category", user, `query($c: ID) { products(first: 2, categoryId: $c) { totalCount } }`, map[string]any{"c": cat}, 11},
+		{"anonymous in a category", s.Client(), `query($c: ID) { products(first: 2, categoryId: $c) { totalCount } }`, map[string]any{"c": cat}, 11},
+		{"first: 0", user, `{ products(first: 0) { totalCount } }`, nil, 31},
+		{"an empty page", user, `query($a: String) { products(first: 5, after: $a) { names totalCount } }`, map[string]any{"a": last.Products.PageInfo.EndCursor}, 31},
+		{"an empty page in a category", user, `query($a: String, $c: ID) { products(first: 5, after: $a, categoryId: $c) { names totalCount } }`, map[string]any{"a": last.Products.PageInfo.EndCursor, "c": cat}, 11},
+	} {
+		var out struct{ Products struct{ TotalCount int } }
+		c.client.MustDo(c.query, c.vars, &out)
+		if out.Products.TotalCount != c.want {
+			t.Errorf("%s: totalCount %d, want %d", c.name, out.Products.TotalCount, c.want)
+		}
+	}
+}

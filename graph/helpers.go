@@ -17,6 +17,9 @@ func newCatalog(page *store.ProductPage, filter store.ProductFilter) *model.Prod
 		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: filter.After != ""},
 		CategoryID: filter.CategoryID,
 	}
+	if page.TotalKnown {
+		c.KnownTotal = &page.Total
+	}
 	for i, p := range page.Products {
 		c.Names[i] = p.Name
 	}

@@ -101,6 +101,9 @@ func (r *productCatalogResolver) Edges(ctx context.Context, obj *model.ProductCa
 }
 
 func (r *productCatalogResolver) TotalCount(ctx context.Context, obj *model.ProductCatalog) (int, error) {
+	if obj.KnownTotal != nil { // read with the page
+		return *obj.KnownTotal, nil
+	}
 	return r.Catalog.Count(ctx, obj.CategoryID)
 }
 

@@ -101,6 +101,8 @@ type ProductCatalog struct {
 
 	// CategoryID restricts the listing (and TotalCount) to one category when non-zero.
 	CategoryID int64 `json:"-"`
+	// KnownTotal is TotalCount when it was read with the page (nil: count on demand).
+	KnownTotal *int `json:"-"`
 }
 
 // SigningKey is an asymmetric token signing key. PrivateKey is the key's seed, base64-encoded.

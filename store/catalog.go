@@ -22,18 +22,23 @@ type Catalog struct {
 // NewCatalog prepares the listing statements on db. Close releases them.
 func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
 	const (
-		detailed = `SELECT p.id, p.name, p.description, p.price, p.quantity, p.category_id, c.name
-FROM products AS p JOIN categories AS c ON c.id = p.category_id`
-		namesOnly = `SELECT p.id, p.name FROM products AS p`
-		total     = `SELECT COALESCE(SUM(product_count), 0) FROM categories`
+		detailed  = `SELECT p.id, p.name, p.description, p.price, p.quantity, p.category_id, c.name, `
+		namesOnly = `SELECT p.id, p.name, `
+		// The count rides with the page (an uncorrelated subquery, evaluated once): one query and
+		// one snapshot per page. An empty page has no row to carry it; Count is the fallback.
+		total        = `SELECT COALESCE(SUM(product_count), 0) FROM categories`
+		withTotal    = `(` + total + `)`
+		withTotalIn  = `(` + total + ` WHERE id = ?)`
+		detailedFrom = ` FROM products AS p JOIN categories AS c ON c.id = p.category_id`
+		namesFrom    = ` FROM products AS p`
 	)
 	c := &Catalog{}
 	// The planner uses products_category_id_id_idx for a category and the primary key otherwise.
 	queries := map[*(*sql.Stmt)]string{
-		&c.pages[0][0]: detailed + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
-		&c.pages[0][1]: detailed + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
-		&c.pages[1][0]: namesOnly + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
-		&c.pages[1][1]: namesOnly + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
+		&c.pages[0][0]: detailed + withTotal + detailedFrom + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+		&c.pages[0][1]: detailed + withTotalIn + detailedFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
+		&c.pages[1][0]: namesOnly + withTotal + namesFrom + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+		&c.pages[1][1]: namesOnly + withTotalIn + namesFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
 		&c.counts[0]:   total,
 		&c.counts[1]:   total + ` WHERE id = ?`,
 	}
@@ -77,10 +82,11 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 	}
 	page := &ProductPage{}
 	// Even for first: 0 the query runs (LIMIT 1), so that hasNextPage says whether items follow.
-	args := make([]any, 0, 3)
-	args = append(args, afterID)
+	args := make([]any, 0, 4)
 	if f.CategoryID != 0 {
-		args = append(args, f.CategoryID)
+		args = append(args, f.CategoryID, afterID, f.CategoryID)
+	} else {
+		args = append(args, afterID)
 	}
 	args = append(args, limit+1)
 	rows, err := c.pages[b2i(f.NamesOnly)][b2i(f.CategoryID != 0)].QueryContext(ctx, args...)
@@ -97,10 +103,10 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 		}
 		p := &products[len(page.Products)]
 		if f.NamesOnly {
-			err = rows.Scan(&p.ID, &p.Name)
+			err = rows.Scan(&p.ID, &p.Name, &page.Total)
 		} else {
 			var categoryName string
-			err = rows.Scan(&p.ID, &p.Name, &p.Description, &p.Price, &p.Quantity, &p.CategoryID, &categoryName)
+			err = rows.Scan(&p.ID, &p.Name, &p.Description, &p.Price, &p.Quantity, &p.CategoryID, &categoryName, &page.Total)
 			cat := categories[p.CategoryID]
 			if cat == nil {
 				cat = &model.Category{ID: p.CategoryID, Name: categoryName}
@@ -116,6 +122,7 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	page.TotalKnown = len(page.Products) > 0
 	if len(page.Products) > limit {
 		page.Products, page.HasNextPage = page.Products[:limit], true
 	}

@@ -193,10 +193,14 @@ type ProductFilter struct {
 	NamesOnly  bool   // load only IDs and names
 }
 
-// ProductPage is one page of products and whether more follow.
+// ProductPage is one page of products, whether more follow and, with the page, their total.
 type ProductPage struct {
 	Products    []*model.Product
 	HasNextPage bool
+	// Total is how many products match the filter, read with the page when TotalKnown (the page
+	// is not empty).
+	Total      int
+	TotalKnown bool
 }
 
 // StartCursor is the cursor of the page's first product, or "" for an empty page.
