@@ -13,12 +13,12 @@ func concurrentField(object, field string) bool {
 		}
 	case "ProductCatalog":
 		switch field {
-		case "totalCount":
+		case "edges", "totalCount":
 			return true
 		}
 	case "Query":
 		switch field {
-		case "categories", "category", "me", "product", "products", "user", "users":
+		case "categories", "category", "me", "mySessions", "product", "products", "user", "userSessions", "users":
 			return true
 		}
 	}
