@@ -615,7 +615,9 @@ func TestTotalCountWithThePage(t *testing.T) {
 	extra := `mutation($c: ID!) { createProduct(name: "One more", input: {description: "", price: 1, quantity: 1, categoryId: $c}) { id } }`
 	user.MustDo(extra, map[string]any{"c": cat}, nil)
 
-	var last struct{ Products struct{ PageInfo struct{ EndCursor string } } }
+	var last struct {
+		Products struct{ PageInfo struct{ EndCursor string } }
+	}
 	user.MustDo(`{ products(first: 100) { pageInfo { endCursor } } }`, nil, &last)
 	for _, c := range []struct {
 		name   string
