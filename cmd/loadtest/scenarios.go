@@ -70,15 +70,10 @@ func cachedScenarios(ctx context.Context, o options, s *server, base *baselineSe
 	r.baseline = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
 	r.add("c baseline (in-process)", r.baseline, nil)
 
-	tail, err := longTail(ctx, base, o.longTail)
-	if err != nil {
+	var err error
+	if r.tailCached, r.tailBaseline, err = tailScenario(ctx, o, s, base, token, "cache on", r); err != nil {
 		return err
 	}
-	progress("e: %d clients on %d distinct pages (cache on), then the baseline", o.clients, len(tail))
-	r.tailCached = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(s.url, token))
-	r.add("e long tail, ours, cache on", r.tailCached, nil)
-	r.tailBaseline = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(base.url, token))
-	r.add("e long tail, baseline", r.tailBaseline, nil)
 
 	progress("b: catalogue latency, %d clients, alone and beside %d login clients", o.idleClients, o.logins)
 	r.idle, r.flooded, r.logins = loginFloodScenario(ctx, o, s, token)
@@ -96,15 +91,10 @@ func uncachedScenarios(ctx context.Context, o options, s *server, base *baseline
 	r.baseline2 = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
 	r.add("c baseline, again", r.baseline2, nil)
 
-	tail, err := longTail(ctx, base, o.longTail)
-	if err != nil {
+	var err error
+	if r.tailUncached, r.tailBaseline2, err = tailScenario(ctx, o, s, base, token, "cache off", r); err != nil {
 		return err
 	}
-	progress("e: %d clients on %d distinct pages (cache off), then the baseline again", o.clients, len(tail))
-	r.tailUncached = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(s.url, token))
-	r.add("e long tail, ours, cache off", r.tailUncached, nil)
-	r.tailBaseline2 = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(base.url, token))
-	r.add("e long tail, baseline, again", r.tailBaseline2, nil)
 	if !o.deep {
 		return ctx.Err()
 	}
@@ -217,6 +207,20 @@ func lastPageCursor(ctx context.Context, base *baselineServer, products int) (st
 		return "", fmt.Errorf("find the last page: %w", err)
 	}
 	return cursor(id), nil
+}
+
+// tailScenario is scenario e: the long tail on the server, then on the baseline, added to r.
+func tailScenario(ctx context.Context, o options, s *server, base *baselineServer, token, cache string, r *report) (ours, theirs stats, err error) {
+	tail, err := longTail(ctx, base, o.longTail)
+	if err != nil {
+		return ours, theirs, err
+	}
+	progress("e: %d clients on %d distinct pages (%s), then the baseline", o.clients, len(tail), cache)
+	ours = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(s.url, token))
+	r.add("e long tail, ours, "+cache, ours, nil)
+	theirs = driveMany(ctx, newClient(o.clients), o.clients, o.duration, tail.on(base.url, token))
+	r.add("e long tail, baseline ("+cache+")", theirs, nil)
+	return ours, theirs, nil
 }
 
 // longTailQuery asks the catalogue page its variables give.
