@@ -12,7 +12,6 @@ import (
 // Authorization header, never in cookies, so credentials mode is not needed and "*" is safe to
 // allow: a page can only send a token its own script already holds.
 const (
-	corsAllowMethods  = "GET, POST, OPTIONS"
 	corsExposeHeaders = "X-Request-Id"
 	corsMaxAge        = "600" // seconds a browser may reuse a preflight answer
 )
@@ -101,7 +100,7 @@ func cors(origins []string, allowHeaders string, next http.Handler) http.Handler
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+			h.Set("Access-Control-Allow-Methods", graphQLAllow) // the methods /graphql answers
 			h.Set("Access-Control-Allow-Headers", allowHeaders)
 			h.Set("Access-Control-Max-Age", corsMaxAge)
 			w.WriteHeader(http.StatusNoContent)

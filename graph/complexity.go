@@ -1,5 +1,7 @@
 package graph
 
+import "github.com/shopql/shopql/store"
+
 // Assumed sizes of the lists the schema does not page, used only to cost a query before it runs.
 // They are deliberately rough: the point is that nesting lists inside lists multiplies the cost, so
 // that an amplification query (every product's category's products, and so on) is refused up front.
@@ -7,8 +9,6 @@ const (
 	assumedCategories         = 10 // categories
 	assumedProductsInCategory = 20 // Category.products
 	assumedUsers              = 50 // users (admins only)
-	defaultPageSize           = 50 // products(first:) when first is not given, as in the schema
-	maxPageSize               = 100
 )
 
 // Complexity returns the cost functions for extension.FixedComplexityLimit. A field costs 1 plus its
@@ -29,7 +29,7 @@ func Complexity() ComplexityRoot {
 // the nearest valid one: the store refuses them anyway (BAD_USER_INPUT), and the cost must not overflow.
 func pageSize(first *int) int {
 	if first == nil {
-		return defaultPageSize
+		return store.DefaultPageSize
 	}
-	return min(max(*first, 1), maxPageSize)
+	return min(max(*first, 1), store.MaxPageSize)
 }

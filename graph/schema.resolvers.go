@@ -132,7 +132,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	filter := store.ProductFilter{First: deref(first, 50), After: deref(after, ""), CategoryID: deref(categoryID, 0), NamesOnly: caller == nil}
+	filter := store.ProductFilter{First: deref(first, store.DefaultPageSize), After: deref(after, ""), CategoryID: deref(categoryID, 0), NamesOnly: caller == nil}
 	page, err := r.Catalog.Page(ctx, filter)
 	if err != nil {
 		return nil, err

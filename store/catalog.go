@@ -69,7 +69,7 @@ func (c *Catalog) Close() {
 // costs what the first one does. A detailed page comes with each product's category.
 func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, error) {
 	if f.First < 0 || f.First > MaxPageSize {
-		return nil, invalid("first", "first must be 0 to 100")
+		return nil, invalid("first", "first must be 0 to %d", MaxPageSize)
 	}
 	limit := f.First
 	var afterID int64

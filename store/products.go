@@ -13,8 +13,12 @@ import (
 	"github.com/shopql/shopql/model"
 )
 
-// MaxPageSize is the largest ProductFilter.First.
-const MaxPageSize = 100
+// Page sizes of products(first:): the schema's default (its `first: Int = 50`, which a test holds
+// to this) and the largest ProductFilter.First.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
 
 // ProductFields are the writable fields of a product besides its name.
 type ProductFields struct {
