@@ -35,6 +35,8 @@ type App struct {
 	hasher  *auth.Hasher
 	cache   *graph.CatalogueCache // nil when disabled
 	metrics *metrics              // nil when METRICS is off
+	feed    *graph.ProductFeed
+	sockets *sockets
 	handler http.Handler
 
 	stop func()
@@ -91,7 +93,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	hasher.SetMaxWaiting(cfg.PasswordHashQueue)
 	svc := auth.NewService(db, tokens, hasher, log)
 	svc.SetLimits(cfg.bruteForceLimits())
-	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher}
+	schema, err := store.CurrentSchema(ctx, db)
+	if err != nil {
+		catalog.Close()
+		hasher.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher,
+		feed: graph.NewProductFeed(db, schema, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
@@ -100,6 +109,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = cancel
+	a.wg.Go(func() { a.feed.Run(bg) })
 	fail := func(err error) (*App, error) {
 		cancel()
 		a.wg.Wait()
@@ -167,8 +177,9 @@ func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
 	}
 }
 
-// listen applies what other instances announce through the database (PostgreSQL only): revoked
-// sessions, and catalogue changes that make cached responses stale. When announcements may have
+// listen applies what instances announce through the database (PostgreSQL only): revoked
+// sessions, catalogue changes that make cached responses stale, and product changes for
+// subscriptions (this instance's own too: they come this way so that only committed ones do). When announcements may have
 // been lost it asks for a revocation resync and drops the cache. It closes listening once
 // subscribed (at once on SQLite, which has no announcements).
 func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan<- struct{}) {
@@ -184,6 +195,7 @@ func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan
 	handlers := map[string]func(string){
 		store.RevocationChannel: a.Auth.ApplyRevocationNotice,
 		store.CatalogueChannel:  a.invalidateCache,
+		store.ProductChannel:    a.feed.Announce,
 	}
 	for ctx.Err() == nil {
 		err := store.Listen(ctx, a.DB, handlers, subscribed, onGap)
@@ -207,6 +219,21 @@ func (a *App) invalidateCache(string) {
 	}
 }
 
+// publishChanges lets the product writes of a request reach this instance's subscriptions once they
+// commit (SQLite; on PostgreSQL they come back through the database, see listen).
+func (a *App) publishChanges(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(store.WithPublisher(r.Context(), a.feed.Publish)))
+	})
+}
+
+// Subscriptions is the number of subscriptions open on this instance (for tests and the load
+// script).
+func (a *App) Subscriptions() int { return a.feed.Subscribers() }
+
+// WebSockets is the number of WebSocket connections open on this instance.
+func (a *App) WebSockets() int { return int(a.sockets.Open()) }
+
 // Handler is the whole HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 
@@ -222,8 +249,8 @@ func (a *App) Close() error {
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	trusted, _ := parsePrefixes(a.cfg.TrustedProxies) // LoadConfig has rejected bad ones
-	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted,
-		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))
+	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted, a.sockets.guard(a.publishChanges(
+		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -246,7 +273,7 @@ func (a *App) routes() http.Handler {
 
 func (a *App) graphQLServer() *handler.Server {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog},
+		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog, Feed: a.feed},
 		Directives: graph.DirectiveRoot{
 			Auth:  auth.AuthDirective,
 			Fresh: auth.FreshDirective,
@@ -254,6 +281,8 @@ func (a *App) graphQLServer() *handler.Server {
 		},
 		Complexity: graph.Complexity(),
 	}))
+	// GraphQL over WebSocket first (websocket.go): the HTTP transport takes every GET, upgrades too.
+	srv.AddTransport(a.webSocketTransport())
 	// GraphQL over HTTP as its spec says (httpspec.go); every other method is 405.
 	srv.AddTransport(httpTransport{})
 	srv.AddTransport(otherMethods{})
@@ -268,6 +297,7 @@ func (a *App) graphQLServer() *handler.Server {
 	srv.Use(a.cfg.graphQLLimits())
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundResponses(a.cfg.withTimeout())
+	srv.AroundResponses(a.subscriptionEvents())
 	if a.cache != nil {
 		srv.Use(a.cache)
 	}

@@ -17,6 +17,8 @@ import (
 type RevocationList struct {
 	mu      sync.RWMutex
 	revoked map[string]time.Time // session ID → expiry of its last access token
+
+	watching watchers // open connections to close when their session is revoked (watch.go)
 }
 
 // NewRevocationList returns an empty list.
@@ -44,6 +46,17 @@ func (l *RevocationList) Add(sessions []model.Session) {
 		}
 	}
 	l.mu.Unlock()
+	ids := make([]string, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.ID
+	}
+	l.watching.signal(ids)
+}
+
+// watch waits for the revocation of a session (Service.WatchSession).
+func (l *RevocationList) watch(sessionID string) (<-chan struct{}, func()) {
+	ch, stop := l.watching.add(sessionID, l.Revoked)
+	return ch, stop
 }
 
 // Prune forgets sessions whose access tokens have all expired by now.

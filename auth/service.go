@@ -59,7 +59,7 @@ func (s *Service) Authenticate(raw string) (*Principal, error) {
 	if s.revoked.Revoked(c.SessionID) {
 		return nil, ErrTokenRevoked
 	}
-	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh}, nil
+	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // Register creates a non-admin account.

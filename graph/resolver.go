@@ -17,4 +17,5 @@ type Resolver struct {
 	DB      *bun.DB
 	Auth    *auth.Service
 	Catalog *store.Catalog
+	Feed    *ProductFeed
 }

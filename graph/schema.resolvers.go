@@ -122,6 +122,10 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 	return store.Categories(ctx, r.DB)
 }
 
+func (r *subscriptionResolver) ProductChanged(ctx context.Context, categoryID *int64) (<-chan *model.ProductChange, error) {
+	return r.Feed.Subscribe(ctx, deref(categoryID, 0))
+}
+
 func (r *Resolver) Category() CategoryResolver { return &categoryResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -130,9 +134,12 @@ func (r *Resolver) ProductCatalog() ProductCatalogResolver { return &productCata
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	categoryResolver       struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
 	productCatalogResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
 )
