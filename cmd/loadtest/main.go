@@ -17,7 +17,11 @@
 //	b. catalogue p99 with -idle-clients clients, alone and while -logins clients flood login;
 //	c. the same load on internal/baseline, served in this process on the same database with the same
 //	   token: ours/baseline req/s with the response cache on, and with RESPONSE_CACHE_TTL=0;
-//	d. (-deep) latency of page 1 and of the last page, cache off.
+//	d. (-deep) latency of page 1 and of the last page, cache off;
+//	e. -subscribers idle WebSocket subscribers (WS_MAX_CONNECTIONS_PER_ADDRESS=0, since they all
+//	   come from 127.0.0.1): resident memory per subscriber, the time one write takes to reach all
+//	   of them against reaching one, and descriptors and goroutines once they disconnect
+//	   (`-subscriptions-only` runs this one alone).
 //
 // The load runs on the same machine as the server, so both share its CPUs: compare ratios within
 // one run, not absolute numbers across runs.
@@ -45,6 +49,8 @@ type options struct {
 	logins      int
 	deep        bool
 	hashConc    string
+	subscribers int
+	subsOnly    bool
 }
 
 func main() {
@@ -76,6 +82,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.idleClients, "idle-clients", 4, "concurrent clients measuring catalogue latency (scenarios b and d)")
 	fs.IntVar(&o.logins, "logins", 50, "concurrent clients flooding login (scenario b)")
 	fs.BoolVar(&o.deep, "deep", false, "also measure page 1 against the last page (needs -products 1000000)")
+	fs.IntVar(&o.subscribers, "subscribers", 1000, "idle WebSocket subscribers (scenario e; 0 skips it)")
+	fs.BoolVar(&o.subsOnly, "subscriptions-only", false, "run scenario e alone")
 	fs.StringVar(&o.hashConc, "hash-concurrency", "", "PASSWORD_HASH_CONCURRENCY for the server (empty: its default)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -101,6 +109,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-duration must be 1s to 5m")
 	case o.clients < 1 || o.clients > 1000 || o.idleClients < 1 || o.idleClients > 1000 || o.logins < 1 || o.logins > 1000:
 		return fmt.Errorf("-clients, -idle-clients and -logins must be 1 to 1000")
+	case o.subscribers < 0 || o.subscribers > 20_000 || (o.subsOnly && o.subscribers == 0):
+		return fmt.Errorf("-subscribers must be 0 to 20,000 (at least 1 with -subscriptions-only)")
 	}
 	return nil
 }
