@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/uptrace/bun"
 
 	"github.com/shopql/shopql/app"
@@ -522,5 +523,18 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Errorf("B closed the socket %s after the logout", took)
+	}
+}
+
+// TestSubscriptionNeedsItsSubprotocol: an upgrade that does not offer graphql-transport-ws is refused
+// (gqlgen would otherwise speak the legacy protocol to it, without the token rules' close codes).
+func TestSubscriptionNeedsItsSubprotocol(t *testing.T) {
+	s := newShop(t)
+	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/graphql"
+	for _, protocols := range [][]string{nil, {"graphql-ws"}} {
+		_, res, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{Subprotocols: protocols})
+		if err == nil || res == nil || res.StatusCode != http.StatusBadRequest {
+			t.Errorf("subprotocols %v: want 400, got %v (%v)", protocols, res, err)
+		}
 	}
 }
