@@ -239,6 +239,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Close stops background work and closes the database. Call it after the HTTP server has drained.
 func (a *App) Close() error {
+	a.sockets.closeAll()
 	a.stop()
 	a.wg.Wait()
 	a.catalog.Close()

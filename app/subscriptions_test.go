@@ -538,3 +538,16 @@ func TestSubscriptionNeedsItsSubprotocol(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionClosedOnShutdown: closing the App closes its sockets with 1012 (service restart,
+// which clients retry), rather than leaving them to a database that is going away.
+func TestSubscriptionClosedOnShutdown(t *testing.T) {
+	s := newShop(t)
+	sock := s.Socket().Open(tokenOf(s.user))
+	sock.Subscribe("1", productChanged, nil)
+	subscribed(t, s.Server, 1)
+	s.Close()
+	if code, reason, _ := sock.Closed(); code != 1012 {
+		t.Errorf("got close %d %q, want 1012", code, reason)
+	}
+}

@@ -33,9 +33,10 @@ const wsSubprotocol = "graphql-transport-ws"
 
 // Close codes (README, Subscriptions).
 const (
-	closeForbidden     = 4403 // the token is missing, invalid, expired or revoked; reason TOKEN_*
-	closeInitTimeout   = 4408 // no connection_init in time (WS_INIT_TIMEOUT)
-	closeTryAgainLater = 1013 // a subscription fell WS_EVENT_QUEUE events behind; reason SLOW_CONSUMER
+	closeForbidden      = 4403 // the token is missing, invalid, expired or revoked; reason TOKEN_*
+	closeInitTimeout    = 4408 // no connection_init in time (WS_INIT_TIMEOUT)
+	closeTryAgainLater  = 1013 // a subscription fell WS_EVENT_QUEUE events behind; reason SLOW_CONSUMER
+	closeServiceRestart = 1012 // the server is shutting down
 )
 
 // sockets are the WebSocket connections of one App.
@@ -46,12 +47,13 @@ type sockets struct {
 
 	mu         sync.Mutex
 	perAddress map[string]int
+	live       map[*socket]struct{}
 	open       atomic.Int64
 }
 
 func newSockets(cfg Config, svc *auth.Service) *sockets {
 	origins, _ := parseOrigins(cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones
-	return &sockets{cfg: cfg, auth: svc, origins: origins, perAddress: map[string]int{}}
+	return &sockets{cfg: cfg, auth: svc, origins: origins, perAddress: map[string]int{}, live: map[*socket]struct{}{}}
 }
 
 // isWebSocketUpgrade reports whether r asks to become a WebSocket.
@@ -101,6 +103,8 @@ func (s *sockets) guard(next http.Handler) http.Handler {
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
 		c := &socket{sockets: s, done: make(chan struct{})}
+		s.track(c, true)
+		defer s.track(c, false)
 		defer close(c.done)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, c)))
 	})
@@ -155,6 +159,29 @@ func (s *sockets) release(addr string) {
 		delete(s.perAddress, addr)
 	}
 	s.open.Add(-1)
+}
+
+func (s *sockets) track(c *socket, open bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if open {
+		s.live[c] = struct{}{}
+	} else {
+		delete(s.live, c)
+	}
+}
+
+// closeAll closes every open connection with 1012 (service restart), which graphql-ws clients
+// retry: http.Server.Shutdown does not wait for hijacked connections, and the database they
+// read from is about to close.
+func (s *sockets) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.live {
+		if c.conn != nil {
+			c.closeWith(closeServiceRestart, "server shutting down")
+		}
+	}
 }
 
 // Open is the number of WebSocket connections open now.
@@ -243,7 +270,9 @@ func (acceptor) Accept(w http.ResponseWriter, r *http.Request, opts transport.We
 	if err != nil {
 		return nil, err
 	}
+	c.sockets.mu.Lock() // closeAll reads it under this lock
 	c.conn = conn
+	c.sockets.mu.Unlock()
 	c.initTimer = time.AfterFunc(c.sockets.cfg.WSInitTimeout, func() {
 		if c.initState.CompareAndSwap(0, 2) {
 			c.closeWith(closeInitTimeout, "Connection initialisation timeout")
