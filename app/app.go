@@ -35,6 +35,8 @@ type App struct {
 	hasher  *auth.Hasher
 	cache   *graph.CatalogueCache // nil when disabled
 	metrics *metrics              // nil when METRICS is off
+	feed    *graph.ProductFeed
+	sockets *sockets
 	handler http.Handler
 
 	// adjustSchema, when set (by tests only, export_test.go), changes the executable schema's
@@ -105,7 +107,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	svc.SetLimits(cfg.bruteForceLimits())
 	svc.SetDeviceTokens(devices)
 	svc.SetRefreshReuseInterval(cfg.RefreshReuseInterval)
-	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher}
+	schema, err := store.CurrentSchema(ctx, db)
+	if err != nil {
+		catalog.Close()
+		hasher.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher,
+		feed: graph.NewProductFeed(db, schema, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
@@ -114,6 +123,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = cancel
+	a.wg.Go(func() { a.feed.Run(bg) })
 	fail := func(err error) (*App, error) {
 		cancel()
 		a.wg.Wait()
@@ -181,8 +191,9 @@ func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
 	}
 }
 
-// listen applies what other instances announce through the database (PostgreSQL only): revoked
-// and new sessions, and catalogue changes that make cached responses stale. When announcements may have
+// listen applies what instances announce through the database (PostgreSQL only): revoked and new
+// sessions, catalogue changes that make cached responses stale, and product changes for
+// subscriptions (this instance's own too: they come this way so that only committed ones do). When announcements may have
 // been lost it asks for a revocation resync and drops the cache. It closes listening once
 // subscribed (at once on SQLite, which has no announcements).
 func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan<- struct{}) {
@@ -199,6 +210,7 @@ func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan
 		store.RevocationChannel: a.Auth.ApplyRevocationNotice,
 		store.SessionChannel:    a.Auth.ApplySessionNotice,
 		store.CatalogueChannel:  a.invalidateCache,
+		store.ProductChannel:    a.feed.Announce,
 	}
 	for ctx.Err() == nil {
 		err := store.Listen(ctx, a.DB, handlers, subscribed, onGap)
@@ -222,6 +234,21 @@ func (a *App) invalidateCache(string) {
 	}
 }
 
+// publishChanges lets the product writes of a request reach this instance's subscriptions once they
+// commit (SQLite; on PostgreSQL they come back through the database, see listen).
+func (a *App) publishChanges(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(store.WithPublisher(r.Context(), a.feed.Publish)))
+	})
+}
+
+// Subscriptions is the number of subscriptions open on this instance (for tests and the load
+// script).
+func (a *App) Subscriptions() int { return a.feed.Subscribers() }
+
+// WebSockets is the number of WebSocket connections open on this instance.
+func (a *App) WebSockets() int { return int(a.sockets.Open()) }
+
 // Handler is the whole HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 
@@ -238,6 +265,7 @@ func (a *App) MetricsHandler() http.Handler {
 
 // Close stops background work and closes the database. Call it after the HTTP server has drained.
 func (a *App) Close() error {
+	a.sockets.closeAll()
 	a.stop()
 	a.wg.Wait()
 	a.catalog.Close()
@@ -248,8 +276,8 @@ func (a *App) Close() error {
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	trusted, _ := parsePrefixes(a.cfg.TrustedProxies) // LoadConfig has rejected bad ones
-	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted,
-		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))
+	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted, a.sockets.guard(a.publishChanges(
+		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -273,7 +301,7 @@ func (a *App) routes() http.Handler {
 
 func (a *App) graphQLServer() *handler.Server {
 	schema := graph.Config{
-		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog},
+		Resolvers: &graph.Resolver{DB: a.DB, Auth: a.Auth, Catalog: a.catalog, Feed: a.feed},
 		Directives: graph.DirectiveRoot{
 			Auth:  auth.AuthDirective,
 			Fresh: auth.FreshDirective,
@@ -285,6 +313,8 @@ func (a *App) graphQLServer() *handler.Server {
 		a.adjustSchema(&schema)
 	}
 	srv := handler.New(graph.NewServedSchema(schema))
+	// GraphQL over WebSocket first (websocket.go): the HTTP transport takes every GET, upgrades too.
+	srv.AddTransport(a.webSocketTransport())
 	// GraphQL over HTTP as its spec says (httpspec.go); every other method is 405.
 	srv.AddTransport(httpTransport{})
 	srv.AddTransport(otherMethods{})
@@ -300,6 +330,7 @@ func (a *App) graphQLServer() *handler.Server {
 	lim.Install(srv)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundResponses(a.cfg.withTimeout())
+	srv.AroundResponses(a.subscriptionEvents())
 	if a.cache != nil {
 		srv.Use(a.cache)
 	}

@@ -72,6 +72,13 @@ type Config struct {
 	PasswordHashQueue       int
 	TrustedProxies          string
 
+	// GraphQL over WebSocket (app/websocket.go; README, Subscriptions).
+	WSInitTimeout              time.Duration
+	WSPingInterval             time.Duration
+	WSMaxConnectionsPerAddress int
+	WSMaxSubscriptions         int
+	WSEventQueue               int
+
 	// SearchPath is the PostgreSQL schema to use; only tests set it, to isolate their data.
 	SearchPath string
 	// QueryHooks see every SQL statement the server runs; only tests set them.
@@ -129,6 +136,11 @@ func settings(c *Config) []setting {
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
 		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", stringVar(&c.CORSAllowedOrigins, ""), false},
 		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "comma-separated request headers those pages may send besides the defaults (Authorization, Content-Type, Apollo client awareness, W3C trace context, sentry-trace, …)", stringVar(&c.CORSAllowedHeaders, ""), false},
+		{"WS_INIT_TIMEOUT", "ws-init-timeout", "how long a WebSocket may take to send connection_init (then closed with 4408)", durationVar(&c.WSInitTimeout, 10*time.Second), false},
+		{"WS_PING_INTERVAL", "ws-ping-interval", "how often the server pings a WebSocket; one that answers no pong within twice this is dropped; 0: no pings", durationVar(&c.WSPingInterval, 25*time.Second), false},
+		{"WS_MAX_CONNECTIONS_PER_ADDRESS", "ws-max-connections-per-address", "open WebSockets per client address (more are refused with HTTP 429); 0: no limit", intVar(&c.WSMaxConnectionsPerAddress, 50), false},
+		{"WS_MAX_SUBSCRIPTIONS", "ws-max-subscriptions", "subscriptions one WebSocket may run at once (more are refused with TOO_MANY_REQUESTS); 0: no limit", intVar(&c.WSMaxSubscriptions, 100), false},
+		{"WS_EVENT_QUEUE", "ws-event-queue", "events a subscription may have waiting to be sent; a connection that falls further behind is closed (1013 SLOW_CONSUMER)", intVar(&c.WSEventQueue, 64), false},
 		{"METRICS", "metrics", "serve Prometheus metrics at /metrics", boolVar(&c.Metrics, true), false},
 		{"METRICS_ADDR", "metrics-addr", "host:port of a listener of its own for /metrics (e.g. 127.0.0.1:9090), which is then no longer served on PORT; empty: /metrics is on PORT", stringVar(&c.MetricsAddr, ""), false},
 	}

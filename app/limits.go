@@ -45,7 +45,9 @@ func (c *Config) bruteForceLimits() auth.Limits {
 // presenter reports as TIMEOUT.
 func (c *Config) withTimeout() graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		if c.RequestTimeout <= 0 {
+		if c.RequestTimeout <= 0 || isSubscription(ctx) {
+			// A subscription waits for events as long as its connection lives: the timeout would
+			// end a quiet one.
 			return next(ctx)
 		}
 		ctx, cancel := context.WithTimeout(ctx, c.RequestTimeout)
@@ -69,6 +71,15 @@ func (c *Config) limitProblems() []string {
 		if v.n < 0 {
 			problems = append(problems, v.name+" must not be negative (0 disables it)")
 		}
+	}
+	if c.WSInitTimeout <= 0 {
+		problems = append(problems, "WS_INIT_TIMEOUT must be positive")
+	}
+	if c.WSPingInterval < 0 || c.WSMaxConnectionsPerAddress < 0 || c.WSMaxSubscriptions < 0 {
+		problems = append(problems, "WS_PING_INTERVAL, WS_MAX_CONNECTIONS_PER_ADDRESS and WS_MAX_SUBSCRIPTIONS must not be negative (0 disables them)")
+	}
+	if c.WSEventQueue < 1 {
+		problems = append(problems, "WS_EVENT_QUEUE must be at least 1")
 	}
 	if c.RequestTimeout < 0 {
 		problems = append(problems, "REQUEST_TIMEOUT must not be negative (0 disables it)")

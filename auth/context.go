@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Principal is the caller proven by a valid access token.
@@ -12,6 +13,8 @@ type Principal struct {
 	SessionID string
 	Admin     bool
 	Fresh     bool
+	// ExpiresAt is the access token's exp: a connection authenticated by it ends then.
+	ExpiresAt time.Time
 }
 
 // identity is what the middleware learnt from the Authorization header: a principal, or why not.

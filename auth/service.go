@@ -98,7 +98,7 @@ func (s *Service) AuthenticateContext(ctx context.Context, raw string) (*Princip
 	if err := s.checkSession(ctx, c.SessionID, c.UserID()); err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh}, nil
+	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // checkSession reports whether userID's token of the session may be used (see SessionView.Check).

@@ -21,6 +21,11 @@ func concurrentField(object, field string) bool {
 		case "categories", "category", "me", "mySessions", "product", "products", "user", "userSessions", "users":
 			return true
 		}
+	case "Subscription":
+		switch field {
+		case "productChanged":
+			return true
+		}
 	}
 	return false
 }

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	ProductCatalog() ProductCatalogResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -101,6 +102,12 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	ProductChange struct {
+		Kind    func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Product func(childComplexity int) int
+	}
+
 	ProductEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -126,6 +133,10 @@ type ComplexityRoot struct {
 		IPAddress  func(childComplexity int) int
 		LastUsedAt func(childComplexity int) int
 		UserAgent  func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ProductChanged func(childComplexity int, categoryID *int64) int
 	}
 
 	User struct {
@@ -178,6 +189,9 @@ type QueryResolver interface {
 	Categories(ctx context.Context) ([]*model.Category, error)
 	MySessions(ctx context.Context) ([]*model.Session, error)
 	UserSessions(ctx context.Context, userID int64) ([]*model.Session, error)
+}
+type SubscriptionResolver interface {
+	ProductChanged(ctx context.Context, categoryID *int64) (<-chan *model.ProductChange, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -530,6 +544,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductCatalog.TotalCount(childComplexity), true
 
+	case "ProductChange.kind":
+		if e.ComplexityRoot.ProductChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductChange.Kind(childComplexity), true
+	case "ProductChange.name":
+		if e.ComplexityRoot.ProductChange.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductChange.Name(childComplexity), true
+	case "ProductChange.product":
+		if e.ComplexityRoot.ProductChange.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductChange.Product(childComplexity), true
+
 	case "ProductEdge.cursor":
 		if e.ComplexityRoot.ProductEdge.Cursor == nil {
 			break
@@ -667,6 +700,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
 
+	case "Subscription.productChanged":
+		if e.ComplexityRoot.Subscription.ProductChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_productChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ProductChanged(childComplexity, args["categoryId"].(*int64)), true
+
 	case "User.blocked":
 		if e.ComplexityRoot.User.Blocked == nil {
 			break
@@ -759,6 +804,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1106,6 +1168,37 @@ type Mutation {
   "Grants or removes the admin role; removing it revokes all the account's sessions. Token: @admin."
   setUserAdmin("ID of the account." id: ID!, "True to grant, false to remove." isAdmin: Boolean!): User! @admin
 }
+
+"What happened to a product."
+enum ChangeKind {
+  "The product was created."
+  CREATED
+  "The product's fields changed (moved between categories: an UPDATED for subscribers of either)."
+  UPDATED
+  "The product was deleted."
+  DELETED
+}
+
+"A committed change to a product, as Subscription.productChanged delivers it."
+type ProductChange {
+  "What happened."
+  kind: ChangeKind!
+  "The product's name (its last name, for DELETED)."
+  name: String!
+  "The product as it is now; null for DELETED."
+  product: Product
+}
+
+"""
+Live operations, over WebSocket (subprotocol ` + "`" + `graphql-transport-ws` + "`" + `) on ` + "`" + `/graphql` + "`" + `. The access token goes in
+` + "`" + `connection_init` + "`" + `'s payload as ` + "`" + `{"Authorization": "Bearer <accessToken>"}` + "`" + `; a missing or bad one closes the
+socket with 4403 and the reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED), as does the
+token's expiry or its session's revocation later.
+"""
+type Subscription {
+  "Products as their changes commit, on any instance. Optionally one category's only."
+  productChanged("Only changes of products in (or moved into or out of) this category." categoryId: ID): ProductChange! @auth
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1192,6 +1285,18 @@ func (ec *executionContext) childFields_ProductCatalog(ctx context.Context, fiel
 		return ec.fieldContext_ProductCatalog_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductCatalog", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ProductChange_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_ProductChange_name(ctx, field)
+	case "product":
+		return ec.fieldContext_ProductChange_product(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1743,6 +1848,20 @@ func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_productChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "categoryId",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOID2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["categoryId"] = arg0
 	return args, nil
 }
 
@@ -3345,6 +3464,84 @@ func (ec *executionContext) fieldContext_ProductCatalog_pageInfo(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductChange_kind(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋshopqlᚋshopqlᚋmodelᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductChange", field, false, false, "ChangeKind")
+}
+
+func (ec *executionContext) _ProductChange_name(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductChange_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductChange_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProductChange_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductChange_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductChange_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4087,6 +4284,63 @@ func (ec *executionContext) _Session_current(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Session_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Subscription_productChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_productChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ProductChanged(ctx, fc.Args["categoryId"].(*int64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProductChange
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductChange) graphql.Marshaler {
+			return ec.marshalNProductChange2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProductChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_productChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_productChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
@@ -5843,6 +6097,49 @@ func (ec *executionContext) _ProductCatalog(ctx context.Context, sel ast.Selecti
 	return objectFields{fields, out.Values}
 }
 
+var productChangeImplementors = []string{"ProductChange"}
+
+func (ec *executionContext) _ProductChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProductChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductChange")
+		case "kind":
+			out.Values[i] = ec._ProductChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ProductChange_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "product":
+			out.Values[i] = ec._ProductChange_product(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectFields{fields, out.Values}
+}
+
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
@@ -6046,6 +6343,26 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	}
 
 	return objectFields{fields, out.Values}
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "productChanged":
+		return ec._Subscription_productChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User"}
@@ -6515,6 +6832,16 @@ func (ec *executionContext) marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopql�
 	return ec._Category(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNChangeKind2githubᚗcomᚋshopqlᚋshopqlᚋmodelᚐChangeKind(ctx context.Context, v any) (model.ChangeKind, error) {
+	var res model.ChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2githubᚗcomᚋshopqlᚋshopqlᚋmodelᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6609,6 +6936,14 @@ func (ec *executionContext) marshalNProductCatalog2ᚖgithubᚗcomᚋshopqlᚋsh
 		return graphql.Null
 	}
 	return ec._ProductCatalog(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProductChange2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProductChange(ctx context.Context, sel ast.SelectionSet, v *model.ProductChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProductChange!")
+		return graphql.Null
+	}
+	return ec._ProductChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v *model.ProductEdge) graphql.Marshaler {

@@ -70,8 +70,7 @@ type loadersKey struct{}
 // LoaderMiddleware gives every request its own Loaders.
 func LoaderMiddleware(db bun.IDB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(db))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), db)))
 	})
 }
 

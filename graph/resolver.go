@@ -15,4 +15,5 @@ type Resolver struct {
 	DB      *bun.DB
 	Auth    *auth.Service
 	Catalog *store.Catalog
+	Feed    *ProductFeed
 }

@@ -158,6 +158,10 @@ func (r *queryResolver) UserSessions(ctx context.Context, userID int64) ([]*mode
 	return r.Auth.UserSessions(ctx, p, userID)
 }
 
+func (r *subscriptionResolver) ProductChanged(ctx context.Context, categoryID *int64) (<-chan *model.ProductChange, error) {
+	return r.Feed.Subscribe(ctx, deref(categoryID, 0))
+}
+
 func (r *Resolver) Category() CategoryResolver { return &categoryResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -166,9 +170,12 @@ func (r *Resolver) ProductCatalog() ProductCatalogResolver { return &productCata
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	categoryResolver       struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
 	productCatalogResolver struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
 )

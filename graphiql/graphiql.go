@@ -1,5 +1,7 @@
 // Package graphiql serves the GraphiQL IDE for a GraphQL endpoint, entirely
 // from files embedded in the binary: no CDN and no Node.js at run time.
+// Subscriptions go over a WebSocket to the same endpoint (graphql-ws), with the
+// Headers tab as connection_init's payload.
 //
 // The JavaScript and CSS bundles in dist/ are built from the npm project in
 // web/ (run `npm run build` there after changing it) and committed, so that
@@ -54,6 +56,10 @@ const defaultQuery = `# shopql GraphQL API. Docs: book icon, top left.
 # reason TOKEN_EXPIRED): run Refresh with the
 # refreshToken from Login, then use the new
 # accessToken (each refresh token works once).
+#
+# Live changes: subscription { productChanged
+# { kind name } } runs over a WebSocket with the
+# same Headers, until the token expires.
 
 query Catalog {
   products(first: 5) {

@@ -46,6 +46,16 @@ type PageInfo struct {
 	HasPreviousPage bool `json:"hasPreviousPage"`
 }
 
+// A committed change to a product, as Subscription.productChanged delivers it.
+type ProductChange struct {
+	// What happened.
+	Kind ChangeKind `json:"kind"`
+	// The product's name (its last name, for DELETED).
+	Name string `json:"name"`
+	// The product as it is now; null for DELETED.
+	Product *Product `json:"product,omitempty"`
+}
+
 // A product of a catalogue page with its cursor (a Relay connection edge).
 type ProductEdge struct {
 	// Opaque cursor of this product; pass it as `after` to get the products that follow it.
@@ -78,6 +88,74 @@ type RegisterInput struct {
 	Username string `json:"username"`
 	// At least 8 characters.
 	Password string `json:"password"`
+}
+
+// Live operations, over WebSocket (subprotocol `graphql-transport-ws`) on `/graphql`. The access token goes in
+// `connection_init`'s payload as `{"Authorization": "Bearer <accessToken>"}`; a missing or bad one closes the
+// socket with 4403 and the reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED), as does the
+// token's expiry or its session's revocation later.
+type Subscription struct {
+}
+
+// What happened to a product.
+type ChangeKind string
+
+const (
+	// The product was created.
+	ChangeKindCreated ChangeKind = "CREATED"
+	// The product's fields changed (moved between categories: an UPDATED for subscribers of either).
+	ChangeKindUpdated ChangeKind = "UPDATED"
+	// The product was deleted.
+	ChangeKindDeleted ChangeKind = "DELETED"
+)
+
+var AllChangeKind = []ChangeKind{
+	ChangeKindCreated,
+	ChangeKindUpdated,
+	ChangeKindDeleted,
+}
+
+func (e ChangeKind) IsValid() bool {
+	switch e {
+	case ChangeKindCreated, ChangeKindUpdated, ChangeKindDeleted:
+		return true
+	}
+	return false
+}
+
+func (e ChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeKind", str)
+	}
+	return nil
+}
+
+func (e ChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Which sessions logout ends.

@@ -163,9 +163,13 @@ func setPool(sqldb *sql.DB, opts Options, defaultOpen int) {
 // reporting as an internal error. fn must be safe to run again: all its effects are in tx.
 func runInTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.RunInTx(ctx, nil, fn)
+		txCtx, committed := collectEvents(ctx, db) // afresh on a retry
+		err := db.RunInTx(txCtx, nil, fn)
 		if state := sqlState(err); attempt < 4 && (state == "40P01" || state == "40001") && ctx.Err() == nil {
 			continue
+		}
+		if err == nil {
+			committed()
 		}
 		return err
 	}

@@ -63,9 +63,16 @@ func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 		if err := attachCategory(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := announceProduct(ctx, tx, productEvent(model.ChangeKindCreated, p)); err != nil {
+			return err
+		}
 		return NotifyCatalogueChanged(ctx, tx)
 	})
 	return p, err
+}
+
+func productEvent(kind model.ChangeKind, p *model.Product, otherCategories ...int64) ProductEvent {
+	return ProductEvent{Kind: kind, ID: p.ID, Name: p.Name, Categories: append([]int64{p.CategoryID}, otherCategories...)}
 }
 
 // UpsertProduct creates the product named name or replaces the fields of the existing one.
@@ -99,7 +106,10 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 				if err := insertProduct(ctx, tx, p); err != nil {
 					return err
 				}
-				return attachCategory(ctx, tx, p)
+				if err := attachCategory(ctx, tx, p); err != nil {
+					return err
+				}
+				return announceProduct(ctx, tx, productEvent(model.ChangeKindCreated, p))
 			case err != nil:
 				return err
 			}
@@ -108,7 +118,13 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 			if err != nil {
 				return categoryError(err, f.CategoryID)
 			}
-			if err := attachCategory(ctx, tx, p); err != nil || old.CategoryID == p.CategoryID {
+			if err := attachCategory(ctx, tx, p); err != nil {
+				return err
+			}
+			if old.CategoryID == p.CategoryID {
+				return announceProduct(ctx, tx, productEvent(model.ChangeKindUpdated, p))
+			}
+			if err := announceProduct(ctx, tx, productEvent(model.ChangeKindUpdated, p, old.CategoryID)); err != nil {
 				return err
 			}
 			// Lower ID first, so that two moves in opposite directions cannot deadlock.
@@ -171,8 +187,12 @@ func categoryError(err error, categoryID int64) error {
 func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
 	return runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		p := new(model.Product)
-		err := tx.NewDelete().Model(p).Where("name = ?", name).Returning("category_id").Scan(ctx)
+		err := tx.NewDelete().Model(p).Where("name = ?", name).Returning("id, category_id").Scan(ctx)
 		if err := found(err, "no product named %q", name); err != nil {
+			return err
+		}
+		p.Name = name
+		if err := announceProduct(ctx, tx, productEvent(model.ChangeKindDeleted, p)); err != nil {
 			return err
 		}
 		if err := NotifyCatalogueChanged(ctx, tx); err != nil {

@@ -24,6 +24,11 @@
 // Then (unless -benchmarks=false) it runs the Go benchmarks of the same requests with -benchmem on
 // the same kind of database and prints their allocations per request.
 //
+//	f. -subscribers idle WebSocket subscribers (WS_MAX_CONNECTIONS_PER_ADDRESS=0, since they all
+//	   come from 127.0.0.1): resident memory per subscriber, the time one write takes to reach all
+//	   of them against reaching one, and descriptors and goroutines once they disconnect
+//	   (`-subscriptions-only` runs this one alone).
+//
 // The load runs on the same machine as the server, so both share its CPUs: compare ratios within
 // one run, not absolute numbers across runs.
 package main
@@ -52,6 +57,8 @@ type options struct {
 	hashConc    string
 	longTail    int
 	benchmarks  bool
+	subscribers int
+	subsOnly    bool
 }
 
 func main() {
@@ -83,6 +90,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.idleClients, "idle-clients", 4, "concurrent clients measuring catalogue latency (scenarios b and d)")
 	fs.IntVar(&o.logins, "logins", 50, "concurrent clients flooding login (scenario b)")
 	fs.BoolVar(&o.deep, "deep", false, "also measure page 1 against the last page (needs -products 1000000)")
+	fs.IntVar(&o.subscribers, "subscribers", 1000, "idle WebSocket subscribers (scenario f; 0 skips it)")
+	fs.BoolVar(&o.subsOnly, "subscriptions-only", false, "run scenario f alone")
 	fs.StringVar(&o.hashConc, "hash-concurrency", "", "PASSWORD_HASH_CONCURRENCY for the server (empty: its default)")
 	fs.IntVar(&o.longTail, "long-tail", 3000, "distinct pages in the long-tail scenario (e)")
 	fs.BoolVar(&o.benchmarks, "benchmarks", true, "also run the Go benchmarks (go test -bench -benchmem ./app) for allocations per request")
@@ -112,6 +121,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-long-tail must be 1 to 100,000")
 	case o.clients < 1 || o.clients > 1000 || o.idleClients < 1 || o.idleClients > 1000 || o.logins < 1 || o.logins > 1000:
 		return fmt.Errorf("-clients, -idle-clients and -logins must be 1 to 1000")
+	case o.subscribers < 0 || o.subscribers > 20_000 || (o.subsOnly && o.subscribers == 0):
+		return fmt.Errorf("-subscribers must be 0 to 20,000 (at least 1 with -subscriptions-only)")
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ type report struct {
 	idle, flooded, logins                                 stats
 	deep                                                  bool
 	page1, pageN                                          stats
+	subs                                                  *subscriptionRun // scenario f, when run
 }
 
 type row struct {
@@ -34,6 +35,10 @@ func (r *report) add(name string, s stats, mem *memoryRun) {
 
 func (r *report) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "\nshopql load test: %s, %d products in %d categories, %s a run\n\n", o.db, o.products, o.categories, o.duration)
+	if o.subsOnly {
+		r.printSubscriptions(w)
+		return
+	}
 	r.printTable(w)
 	fmt.Fprintln(w)
 	r.printTargets(w, o)
@@ -100,6 +105,10 @@ func (r *report) printTargets(w io.Writer, o options) {
 		errs += x.s.errors
 	}
 	check(w, errs == 0, "-", "no failed requests", fmt.Sprintf("%d errors", errs))
+	if r.subs != nil {
+		fmt.Fprintln(w)
+		r.printSubscriptions(w)
+	}
 }
 
 func check(w io.Writer, ok bool, scenario, target, measured string) {

@@ -30,6 +30,23 @@ func runScenarios(ctx context.Context, o options, bin, work string, db *database
 	if o.hashConc != "" {
 		env = append(env, "PASSWORD_HASH_CONCURRENCY="+o.hashConc)
 	}
+	subsEnv := append(env, "WS_MAX_CONNECTIONS_PER_ADDRESS=0")
+	subscriptions := func() error {
+		if o.subscribers == 0 {
+			return nil
+		}
+		return withServer(ctx, bin, work, subsEnv, func(s *server, token string) error {
+			e, err := subscriptionScenario(ctx, o, s, token)
+			if err != nil {
+				return fmt.Errorf("subscriptions: %w (server log: %s)", err, tail(s.logPath))
+			}
+			r.subs = &e
+			return nil
+		})
+	}
+	if o.subsOnly {
+		return subscriptions()
+	}
 	base, err := startBaseline(ctx, db.url, secret)
 	if err != nil {
 		return err
@@ -41,9 +58,12 @@ func runScenarios(ctx context.Context, o options, bin, work string, db *database
 	}); err != nil {
 		return err
 	}
-	return withServer(ctx, bin, work, append(env, "RESPONSE_CACHE_TTL=0"), func(s *server, token string) error {
+	if err := withServer(ctx, bin, work, append(env, "RESPONSE_CACHE_TTL=0"), func(s *server, token string) error {
 		return uncachedScenarios(ctx, o, s, base, token, r)
-	})
+	}); err != nil {
+		return err
+	}
+	return subscriptions()
 }
 
 // withServer starts a server, gets a user's access token from it, runs f and stops the server.

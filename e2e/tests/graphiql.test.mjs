@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { ADMIN_EMAIL, adminLogin, seedCatalogue, startServer } from './lib.mjs';
+import { ADMIN_EMAIL, adminLogin, mustPost, seedCatalogue, startServer, unique } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -106,6 +106,31 @@ test('GraphiQL in headless Chromium', async (t) => {
     const detailed = JSON.parse(await runAndExpect(page, '"items"'));
     assert.equal(detailed.data.products.detailed, true);
     assert.equal(detailed.data.products.items.length, 3);
+
+    // A subscription runs over the WebSocket, authenticated by the same Headers tab, and shows an
+    // event for a product another client creates.
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    await typeInto(page, '.graphiql-query-editor', 'subscription Live {\n  productChanged { kind name }\n}');
+    await waitForOperation(page, 'Live');
+    await page.locator('.graphiql-query-editor .CodeMirror').click();
+    await page.keyboard.press('Control+Enter');
+    const opts = { endpoint: `${BASE}/graphql`, token: accessToken };
+    const { createCategory } = await mustPost('mutation($n: String!) { createCategory(name: $n) { id } }', { n: `live-${unique()}` }, opts);
+    const live = `live-${unique()}`;
+    const result = page.locator('.result-window');
+    // The subscription may not be in place yet when the first write commits: write until it shows.
+    for (let i = 0; ; i++) {
+      await mustPost('mutation($n: String!, $in: ProductInput!) { upsertProduct(name: $n, input: $in) { id } }',
+        { n: live, in: { description: 'live', price: i, quantity: 1, categoryId: createCategory.id } }, opts);
+      try {
+        await result.getByText(live, { exact: false }).first().waitFor({ timeout: 500 });
+        break;
+      } catch (err) {
+        if (i > 30) throw err;
+      }
+    }
+    assert.deepEqual(sockets, [`${BASE.replace(/^http/, 'ws')}/graphql`], 'the subscription went over a WebSocket to /graphql');
 
     // Nothing GraphiQL stored (tabs, history, favourites, editors) holds the token, and after a
     // reload the headers editor is empty: headers live only as long as the page.

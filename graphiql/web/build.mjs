@@ -9,21 +9,6 @@ import { gzipSync } from 'node:zlib';
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, '..', 'dist');
 
-// @graphiql/toolkit imports graphql-ws lazily, only for subscriptions over a
-// WebSocket URL, which this page does not configure. Replace it with a stub
-// so that the bundle neither needs the package nor tries to load it.
-const stubGraphQLWs = {
-  name: 'stub-graphql-ws',
-  setup(build) {
-    build.onResolve({ filter: /^graphql-ws$/ }, () => ({ path: 'graphql-ws', namespace: 'stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents:
-        'export function createClient() { throw new Error("GraphQL subscriptions over WebSocket are not supported by this GraphiQL build"); }',
-      loader: 'js',
-    }));
-  },
-};
-
 rmSync(outdir, { recursive: true, force: true });
 
 const result = await esbuild.build({
@@ -42,7 +27,6 @@ const result = await esbuild.build({
   legalComments: 'none', // collected in THIRD_PARTY_LICENSES.txt instead
   charset: 'utf8',
   metafile: true,
-  plugins: [stubGraphQLWs],
   logLevel: 'warning',
 });
 

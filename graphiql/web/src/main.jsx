@@ -72,7 +72,11 @@ function readConfig() {
 function main() {
   const config = readConfig();
   const root = document.getElementById('graphiql');
-  const fetcher = createGraphiQLFetcher({ url: config.endpoint });
+  // Subscriptions go over a WebSocket to the same endpoint (graphql-transport-ws); the Headers tab
+  // becomes connection_init's payload, so {"Authorization": "Bearer <accessToken>"} works for both.
+  const subscriptionUrl = new URL(config.endpoint, window.location.href);
+  subscriptionUrl.protocol = subscriptionUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  const fetcher = createGraphiQLFetcher({ url: config.endpoint, subscriptionUrl: subscriptionUrl.href });
   forgetStoredHeaders();
   createRoot(root).render(
     <GraphiQL
