@@ -246,9 +246,6 @@ func (a *App) publishChanges(next http.Handler) http.Handler {
 // script).
 func (a *App) Subscriptions() int { return a.feed.Subscribers() }
 
-// WebSockets is the number of WebSocket connections open on this instance.
-func (a *App) WebSockets() int { return int(a.sockets.Open()) }
-
 // Handler is the whole HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 

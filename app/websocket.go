@@ -48,7 +48,6 @@ type sockets struct {
 	mu         sync.Mutex
 	perAddress map[string]int
 	live       map[*socket]struct{}
-	open       atomic.Int64
 }
 
 func newSockets(cfg Config, svc *auth.Service) *sockets {
@@ -148,7 +147,6 @@ func (s *sockets) acquire(addr string) bool {
 		return false
 	}
 	s.perAddress[addr]++
-	s.open.Add(1)
 	return true
 }
 
@@ -158,7 +156,6 @@ func (s *sockets) release(addr string) {
 	if s.perAddress[addr]--; s.perAddress[addr] <= 0 {
 		delete(s.perAddress, addr)
 	}
-	s.open.Add(-1)
 }
 
 func (s *sockets) track(c *socket, open bool) {
@@ -183,9 +180,6 @@ func (s *sockets) closeAll() {
 		}
 	}
 }
-
-// Open is the number of WebSocket connections open now.
-func (s *sockets) Open() int64 { return s.open.Load() }
 
 // socket is one WebSocket connection.
 type socket struct {

@@ -27,7 +27,6 @@ type subscriptionRun struct {
 	goroutinesIdle, goroutinesN int
 	goroutinesAfter             int
 	toOne, toAllFirst, toAll    time.Duration // medians over fanOutRounds writes
-	errs                        []error
 }
 
 const fanOutRounds = 5
