@@ -108,10 +108,10 @@ func TestProductWritesAnnounceCommittedChanges(t *testing.T) {
 	if _, err := store.CreateProduct(ctx, db, "Hammer", fields(a.ID)); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate: %v", err)
 	}
-	if _, err := store.UpsertProduct(ctx, db, "Hammer", fields(a.ID)); err != nil {
+	if _, err := store.UpsertProduct(ctx, db, "Hammer", fields(a.ID), func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.UpsertProduct(ctx, db, "Hammer", fields(b.ID)); err != nil {
+	if _, err := store.UpsertProduct(ctx, db, "Hammer", fields(b.ID), func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.DeleteProduct(ctx, db, "Hammer"); err != nil {
