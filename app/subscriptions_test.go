@@ -270,25 +270,48 @@ func TestSubscriptionClosesOnRevocation(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		admin  bool
-		revoke func(t *testing.T, user *apptest.Client, tok apptest.Tokens)
+		revoke func(t *testing.T, user *apptest.Client, tok apptest.Tokens, email string)
 	}{
-		{"logout", false, func(t *testing.T, user *apptest.Client, _ apptest.Tokens) {
+		{"logout", false, func(t *testing.T, user *apptest.Client, _ apptest.Tokens, _ string) {
 			user.MustDo(`mutation { logout }`, nil, nil)
 		}},
-		{"block", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens) {
+		{"block", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens, _ string) {
 			s.admin.MustDo(`mutation($id: ID!) { setUserBlocked(id: $id, blocked: true) { id } }`, map[string]any{"id": tok.User.ID}, nil)
 		}},
-		{"demotion", true, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens) {
+		{"demotion", true, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens, _ string) {
 			s.admin.MustDo(`mutation($id: ID!) { setUserAdmin(id: $id, isAdmin: false) { id } }`, map[string]any{"id": tok.User.ID}, nil)
 		}},
-		{"deletion", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens) {
+		{"deletion", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens, _ string) {
 			s.admin.MustDo(`mutation($id: ID!) { deleteUser(id: $id) }`, map[string]any{"id": tok.User.ID}, nil)
 		}},
-		{"refresh token reuse", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens) {
-			refresh(t, s.anon, tok.RefreshToken)
+		{"refresh token reuse", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens, _ string) {
+			// A token older than the one the latest rotation consumed: reuse, whatever the grace.
+			next := refresh(t, s.anon, tok.RefreshToken)
+			refresh(t, s.anon, next.RefreshToken)
 			if r := refreshResponse(s.anon, tok.RefreshToken); r.Reason() != "TOKEN_REVOKED" {
 				t.Fatalf("reuse: %s", r)
 			}
+		}},
+		{"logout of all sessions from another device", false, func(t *testing.T, _ *apptest.Client, _ apptest.Tokens, email string) {
+			other := s.anon.Login(email, "password-"+email)
+			s.anon.WithToken(other.AccessToken).MustDo(`mutation { logout(scope: ALL) }`, nil, nil)
+		}},
+		{"logout of other sessions", false, func(t *testing.T, _ *apptest.Client, _ apptest.Tokens, email string) {
+			other := s.anon.Login(email, "password-"+email)
+			s.anon.WithToken(other.AccessToken).MustDo(`mutation { logout(scope: OTHERS) }`, nil, nil)
+		}},
+		{"revokeUserSessions", false, func(t *testing.T, _ *apptest.Client, tok apptest.Tokens, _ string) {
+			s.admin.MustDo(`mutation($id: ID!) { revokeUserSessions(userId: $id) }`, map[string]any{"id": tok.User.ID}, nil)
+		}},
+		{"revokeSession", false, func(t *testing.T, user *apptest.Client, _ apptest.Tokens, _ string) {
+			var out struct{ MySessions []struct{ ID string } }
+			user.MustDo(`{ mySessions { id } }`, nil, &out)
+			user.MustDo(`mutation($id: ID!) { revokeSession(id: $id) }`, map[string]any{"id": out.MySessions[0].ID}, nil)
+		}},
+		{"password change on another device", false, func(t *testing.T, _ *apptest.Client, _ apptest.Tokens, email string) {
+			other := s.anon.Login(email, "password-"+email)
+			s.anon.WithToken(other.AccessToken).MustDo(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`,
+				map[string]any{"c": "password-" + email, "n": "new-password-" + email}, nil)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -304,7 +327,7 @@ func TestSubscriptionClosesOnRevocation(t *testing.T) {
 			bystander := s.Socket().Open(tokenOf(s.user))
 			bystander.Subscribe("1", productChanged, nil)
 			subscribed(t, s.Server, 2)
-			tc.revoke(t, user, tok)
+			tc.revoke(t, user, tok, email)
 			if code, reason, _ := sock.Closed(); code != 4403 || reason != "TOKEN_REVOKED" {
 				t.Errorf("got close %d %q, want 4403 TOKEN_REVOKED", code, reason)
 			}

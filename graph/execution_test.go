@@ -32,7 +32,7 @@ func TestSynchronous(t *testing.T) {
 		{`{ ...P } } } fragment P on Product { category { products { id }`, false},
 		{`{ ... @defer { name } }`, false},
 	} {
-		doc, errs := gqlparser.LoadQuery(schema, `{ products { items `+c.items+` } }`)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, `{ products { items `+c.items+` } }`, nil)
 		if errs != nil {
 			t.Fatalf("%s: %v", c.items, errs)
 		}

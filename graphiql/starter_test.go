@@ -19,7 +19,7 @@ func TestStarterOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
-	doc, errs := gqlparser.LoadQuery(schema, defaultQuery)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, defaultQuery, nil)
 	if errs != nil {
 		t.Fatalf("the starter operations do not validate: %v", errs)
 	}
