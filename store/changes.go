@@ -71,7 +71,7 @@ func announceProduct(ctx context.Context, tx bun.IDB, e ProductEvent) error {
 			return err
 		}
 		// The schema is the transaction's own, appended as the last member of the object.
-		_, err = tx.NewRaw(`SELECT pg_notify(?, ? || to_json(current_schema())::text || '}')`,
+		_, err = tx.NewRaw(`SELECT pg_notify(? || `+channelScope+`, ? || to_json(current_schema())::text || '}')`,
 			ProductChannel, string(payload[:len(payload)-1])+`,"s":`).Exec(ctx)
 		return err
 	}
