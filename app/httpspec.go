@@ -319,29 +319,12 @@ func requestErrorStatus(media string, errs gqlerror.List) int {
 // response holding one error so that clients can show it like any other.
 // It is recorded for the request's log line and metrics, as the error presenter records the others.
 func writeRequestError(w http.ResponseWriter, r *http.Request, media string, status int, message string) {
-	code := requestErrorCode(status)
+	code := graph.RequestErrorCode(status)
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.reject(code)
 	}
 	err := &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
 	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{err}}, false)
-}
-
-// requestErrorCode is the extensions.code of a request refused by its HTTP status, so that every
-// error a client sees has a code.
-func requestErrorCode(status int) string {
-	switch status {
-	case http.StatusMethodNotAllowed:
-		return graph.CodeMethodNotAllowed
-	case http.StatusNotAcceptable:
-		return graph.CodeNotAcceptable
-	case http.StatusRequestEntityTooLarge:
-		return graph.CodePayloadTooLarge
-	case http.StatusUnsupportedMediaType:
-		return graph.CodeUnsupportedMediaType
-	default:
-		return graph.CodeBadRequest
-	}
 }
 
 // writeResponse writes resp in media with status. withData tells whether the data entry belongs

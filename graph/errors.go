@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -43,6 +44,23 @@ const (
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"      // 413: MAX_BODY_BYTES
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" // 415: Content-Type other than application/json (CSRF)
 )
+
+// RequestErrorCode is the extensions.code of a request the HTTP layer refuses with status, so that
+// every error a client sees has a code.
+func RequestErrorCode(status int) string {
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return CodeMethodNotAllowed
+	case http.StatusNotAcceptable:
+		return CodeNotAcceptable
+	case http.StatusRequestEntityTooLarge:
+		return CodePayloadTooLarge
+	case http.StatusUnsupportedMediaType:
+		return CodeUnsupportedMediaType
+	default:
+		return CodeBadRequest
+	}
+}
 
 // ErrorPresenter returns gqlgen's error presenter: the one place where typed errors become
 // extensions.code (and extensions.reason for auth failures). Any error it does not know is logged

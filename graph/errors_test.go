@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,19 @@ func TestRecoverMasksThePanic(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "secret detail") || !strings.Contains(logs.String(), "stack") {
 		t.Errorf("the panic and its stack are not logged: %s", logs.String())
+	}
+}
+
+func TestRequestErrorCode(t *testing.T) {
+	for status, want := range map[int]string{
+		http.StatusMethodNotAllowed:      CodeMethodNotAllowed,
+		http.StatusNotAcceptable:         CodeNotAcceptable,
+		http.StatusRequestEntityTooLarge: CodePayloadTooLarge,
+		http.StatusUnsupportedMediaType:  CodeUnsupportedMediaType,
+		http.StatusBadRequest:            CodeBadRequest,
+	} {
+		if got := RequestErrorCode(status); got != want {
+			t.Errorf("status %d: %s, want %s", status, got, want)
+		}
 	}
 }
