@@ -33,8 +33,8 @@ type App struct {
 	tokens  *auth.Tokens
 	catalog *store.Catalog
 	hasher  *auth.Hasher
-	cache   *graph.CatalogueCache // nil when disabled
-	metrics *metrics              // nil when METRICS is off
+	cache   *graph.CatalogCache // nil when disabled
+	metrics *metrics            // nil when METRICS is off
 	feed    *graph.ProductFeed
 	sockets *sockets
 	handler http.Handler
@@ -116,7 +116,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher,
 		feed: graph.NewProductFeed(db, schema, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
 	if cfg.ResponseCacheTTL > 0 {
-		a.cache = graph.NewCatalogueCache(256, cfg.ResponseCacheTTL, 32<<10)
+		a.cache = graph.NewCatalogCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
 	if cfg.Metrics {
 		a.metrics = newMetrics(db.DB)
@@ -192,7 +192,7 @@ func (a *App) maintainKeys(ctx context.Context, keys *auth.Ed25519Keys) {
 }
 
 // listen applies what instances announce through the database (PostgreSQL only): revoked and new
-// sessions, catalogue changes that make cached responses stale, and product changes for
+// sessions, catalog changes that make cached responses stale, and product changes for
 // subscriptions (this instance's own too: they come this way so that only committed ones do). When announcements may have
 // been lost it asks for a revocation resync and drops the cache. It closes listening once
 // subscribed (at once on SQLite, which has no announcements).
@@ -209,7 +209,7 @@ func (a *App) listen(ctx context.Context, resync chan<- struct{}, listening chan
 	handlers := map[string]func(string){
 		store.RevocationChannel: a.Auth.ApplyRevocationNotice,
 		store.SessionChannel:    a.Auth.ApplySessionNotice,
-		store.CatalogueChannel:  a.invalidateCache,
+		store.CatalogChannel:    a.invalidateCache,
 		store.ProductChannel:    a.feed.Announce,
 	}
 	for ctx.Err() == nil {

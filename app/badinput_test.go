@@ -14,7 +14,7 @@ import (
 const (
 	hostileCreateCategory = `mutation($n: String!) { createCategory(name: $n) { id name } }`
 	hostileCreateProduct  = `mutation($n: String!, $in: ProductInput!) { createProduct(name: $n, input: $in) { name description price quantity } }`
-	catalogue             = `{ categories { name products { name description price quantity } } }`
+	categoriesQuery       = `{ categories { name products { name description price quantity } } }`
 )
 
 // TestHostileNamesStoredVerbatim: names an attacker would use to break out of SQL or markup are
@@ -58,7 +58,7 @@ func TestHostileNamesStoredVerbatim(t *testing.T) {
 }
 
 // toolsAndHammer signs up a user on s and creates category Tools with product Hammer; it returns
-// the user's client, Hammer's fields and a snapshot of the catalogue.
+// the user's client, Hammer's fields and a snapshot of the catalog.
 func toolsAndHammer(t *testing.T, s *apptest.Server) (user *apptest.Client, good map[string]any, before string) {
 	t.Helper()
 	user, _ = s.Client().User("ann@example.com")
@@ -135,7 +135,7 @@ func TestInvalidUTF8InGetQuery(t *testing.T) {
 
 func snapshot(t *testing.T, c *apptest.Client) string {
 	t.Helper()
-	r := c.Do(catalogue, nil)
+	r := c.Do(categoriesQuery, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("snapshot: %s", r)
 	}

@@ -8,19 +8,19 @@ import (
 	"github.com/shopql/shopql/store"
 )
 
-// BenchmarkCatalogueBaseline serves the catalogue query with baseline.Handler on the same data as
-// BenchmarkCatalogueAuthenticated: compare the two in one run.
-func BenchmarkCatalogueBaseline(b *testing.B) {
+// BenchmarkCatalogBaseline serves the catalog query with baseline.Handler on the same data as
+// BenchmarkCatalogAuthenticated: compare the two in one run.
+func BenchmarkCatalogBaseline(b *testing.B) {
 	s, token := benchShop(b)
-	serveParallel(b, baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth), catalogueQuery, token)
+	serveParallel(b, baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth), catalogQuery, token)
 }
 
 // TestBaselineMatchesServer keeps the comparison honest: both answer the same JSON, for the
-// catalogue query and for pages of the long tail (BenchmarkCatalogueLongTail, cmd/loadtest).
+// catalog query and for pages of the long tail (BenchmarkCatalogLongTail, cmd/loadtest).
 func TestBaselineMatchesServer(t *testing.T) {
 	s, token := benchShop(t)
 	base := baseline.Handler(s.App.DB.DB, store.IsPostgres(s.App.DB), s.App.Auth)
-	bodies := append([]string{catalogueQuery}, longTail(t, s, 5)...)
+	bodies := append([]string{catalogQuery}, longTail(t, s, 5)...)
 	bodies = append(bodies, longTailBody(20, lastProductID(t, s))) // an empty page
 	for _, body := range bodies {
 		sameJSON(t, record(t, s.App.Handler(), body, token), record(t, base, body, token))

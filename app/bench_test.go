@@ -21,8 +21,8 @@ import (
 	"github.com/shopql/shopql/store"
 )
 
-// catalogueQuery is the request the performance targets are stated for.
-const catalogueQuery = `{"query":"{ products(first: 50) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }"}`
+// catalogQuery is the request the performance targets are stated for.
+const catalogQuery = `{"query":"{ products(first: 50) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }"}`
 
 // benchShop starts a server with 1,000 products in 20 categories and returns it with a user's
 // access token.
@@ -66,12 +66,12 @@ func serveParallel(b *testing.B, h http.Handler, body, token string) {
 	})
 }
 
-func BenchmarkCatalogueAuthenticated(b *testing.B) {
+func BenchmarkCatalogAuthenticated(b *testing.B) {
 	s, token := benchShop(b)
-	serveParallel(b, s.App.Handler(), catalogueQuery, token)
+	serveParallel(b, s.App.Handler(), catalogQuery, token)
 }
 
-// longTailQuery is the catalogue query with its page in variables: the long tail of issue 12,
+// longTailQuery is the catalog query with its page in variables: the long tail of issue 12,
 // where every request asks for another page.
 const longTailQuery = `query($first: Int, $after: String) { products(first: $first, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
 
@@ -111,9 +111,9 @@ func lastProductID(b testing.TB, s *apptest.Server) int64 {
 	return id
 }
 
-// BenchmarkCatalogueLongTail asks up to 3,000 distinct pages in turn (2,850 of 1,000 products), with the response cache on (the
+// BenchmarkCatalogLongTail asks up to 3,000 distinct pages in turn (2,850 of 1,000 products), with the response cache on (the
 // default) and off, and the baseline the same pages: what a cache cannot help with.
-func BenchmarkCatalogueLongTail(b *testing.B) {
+func BenchmarkCatalogLongTail(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		adjust func(*app.Config)
@@ -141,13 +141,13 @@ func BenchmarkCatalogueLongTail(b *testing.B) {
 	}
 }
 
-func BenchmarkCatalogueAnonymous(b *testing.B) {
+func BenchmarkCatalogAnonymous(b *testing.B) {
 	s, _ := benchShop(b)
 	serveParallel(b, s.App.Handler(), `{"query":"{ products(first: 50) { names totalCount pageInfo { endCursor hasNextPage } } }"}`, "")
 }
 
 // BenchmarkAuthenticate is the token check alone (parse, verify, revocation lookup), to compare
-// with the catalogue request it is part of.
+// with the catalog request it is part of.
 func BenchmarkAuthenticate(b *testing.B) {
 	s, token := benchShop(b)
 	b.ReportAllocs()
@@ -173,17 +173,17 @@ func BenchmarkLogin(b *testing.B) {
 	}
 }
 
-// BenchmarkCatalogueAuthenticatedUncached is BenchmarkCatalogueAuthenticated with the response
+// BenchmarkCatalogAuthenticatedUncached is BenchmarkCatalogAuthenticated with the response
 // cache off: every request executes the query against the database.
-func BenchmarkCatalogueAuthenticatedUncached(b *testing.B) {
+func BenchmarkCatalogAuthenticatedUncached(b *testing.B) {
 	s, token := benchShop(b, func(c *app.Config) { c.ResponseCacheTTL = 0 })
-	serveParallel(b, s.App.Handler(), catalogueQuery, token)
+	serveParallel(b, s.App.Handler(), catalogQuery, token)
 }
 
-// BenchmarkCataloguePage compares page 1 with the last page of 200,000 products (page 4,000), through
+// BenchmarkCatalogPage compares page 1 with the last page of 200,000 products (page 4,000), through
 // the whole handler with the response cache off: keyset pagination on the primary key should make
 // them cost the same (issue 5: a deep page ≤ 1.5× the first). The products are seeded once per run.
-func BenchmarkCataloguePage(b *testing.B) {
+func BenchmarkCatalogPage(b *testing.B) {
 	const products = 200_000
 	ctx := context.Background()
 	s := apptest.New(b, func(c *app.Config) { c.ResponseCacheTTL = 0 })
@@ -196,9 +196,9 @@ func BenchmarkCataloguePage(b *testing.B) {
 		b.Fatal(err)
 	}
 	cursor := base64.RawURLEncoding.EncodeToString([]byte("p:" + strconv.FormatInt(id, 10)))
-	deep := strings.Replace(catalogueQuery, "first: 50", `first: 50, after: \"`+cursor+`\"`, 1)
+	deep := strings.Replace(catalogQuery, "first: 50", `first: 50, after: \"`+cursor+`\"`, 1)
 	h := s.App.Handler()
-	for _, bc := range []struct{ name, body string }{{"first", catalogueQuery}, {"deep", deep}} {
+	for _, bc := range []struct{ name, body string }{{"first", catalogQuery}, {"deep", deep}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -11,10 +11,10 @@ import (
 	"github.com/shopql/shopql/model"
 )
 
-// TestCatalogueCacheServesRepeats changes the data behind the server's back (no mutation, no
+// TestCatalogCacheServesRepeats changes the data behind the server's back (no mutation, no
 // announcement): a repeated query still gets the cached answer until it expires, while a query
 // with other variables sees the change.
-func TestCatalogueCacheServesRepeats(t *testing.T) {
+func TestCatalogCacheServesRepeats(t *testing.T) {
 	const ttl = 2 * time.Second
 	s := newShop(t, func(c *app.Config) { c.ResponseCacheTTL = ttl })
 	cat := s.category(t, "Tools")
@@ -55,7 +55,7 @@ func TestCatalogueCacheServesRepeats(t *testing.T) {
 	}
 }
 
-func TestCatalogueCacheIsInvalidatedByWrites(t *testing.T) {
+func TestCatalogCacheIsInvalidatedByWrites(t *testing.T) {
 	s := newShop(t)
 	cat := s.category(t, "Tools")
 	s.product(t, "Hammer", cat, 1)
@@ -83,9 +83,9 @@ func TestCatalogueCacheIsInvalidatedByWrites(t *testing.T) {
 	}
 }
 
-// TestCatalogueCacheNeverHidesTokenErrors: a cached detailed page is never served to a caller whose
+// TestCatalogCacheNeverHidesTokenErrors: a cached detailed page is never served to a caller whose
 // token fails, nor to an anonymous caller.
-func TestCatalogueCacheNeverHidesTokenErrors(t *testing.T) {
+func TestCatalogCacheNeverHidesTokenErrors(t *testing.T) {
 	s := newShop(t)
 	cat := s.category(t, "Tools")
 	s.product(t, "Hammer", cat, 1)
@@ -100,9 +100,9 @@ func TestCatalogueCacheNeverHidesTokenErrors(t *testing.T) {
 	assertAuthError(t, s.user.Do(productsQuery, nil), "UNAUTHENTICATED", "TOKEN_REVOKED")
 }
 
-// TestCatalogueCacheSeesWritesThroughFragments: a catalogue mutation invalidates the cache however
+// TestCatalogCacheSeesWritesThroughFragments: a catalog mutation invalidates the cache however
 // the document reaches the field (inline fragment, named fragment, alias).
-func TestCatalogueCacheSeesWritesThroughFragments(t *testing.T) {
+func TestCatalogCacheSeesWritesThroughFragments(t *testing.T) {
 	s := newShop(t)
 	cat := s.category(t, "Tools")
 	s.product(t, "Hammer", cat, 1)

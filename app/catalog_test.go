@@ -21,7 +21,7 @@ import (
 	"github.com/shopql/shopql/store"
 )
 
-// shop is a server with an admin and a logged-in user, and helpers to fill its catalogue.
+// shop is a server with an admin and a logged-in user, and helpers to fill its catalog.
 type shop struct {
 	*apptest.Server
 	anon, user, admin *apptest.Client
@@ -87,11 +87,11 @@ func TestProductsAnonymousSeeNamesOnly(t *testing.T) {
 	anon := products(t, s.anon, nil)
 	if anon.Detailed || anon.Items != nil || anon.Message == nil || *anon.Message != "Detailed info only after you login." ||
 		strings.Join(anon.Names, ",") != "Hammer,Saw" || anon.TotalCount != 2 {
-		t.Fatalf("anonymous catalogue: %+v", anon)
+		t.Fatalf("anonymous catalog: %+v", anon)
 	}
 	detailed := products(t, s.user, nil)
 	if !detailed.Detailed || len(detailed.Items) != 2 || detailed.Message != nil || detailed.TotalCount != 2 {
-		t.Fatalf("detailed catalogue: %+v", detailed)
+		t.Fatalf("detailed catalog: %+v", detailed)
 	}
 	// Asking for product fields anonymously yields null items, not an error.
 	var out struct {
@@ -313,7 +313,7 @@ func TestProductInputRules(t *testing.T) {
 		t.Fatalf("negative quantity: %s", r)
 	}
 	if got := products(t, s.user, nil); got.TotalCount != 1 || len(got.Names) != 1 {
-		t.Fatalf("failed writes changed the catalogue: %+v", got)
+		t.Fatalf("failed writes changed the catalog: %+v", got)
 	}
 }
 
@@ -447,7 +447,7 @@ func TestNestedListsDoNotQueryPerItem(t *testing.T) {
 		return counter.n.Load() - before
 	}
 	// The categories, then the products of all of them at once (with their categories joined),
-	// then the products of those categories at once. (A catalogue page is one prepared statement
+	// then the products of those categories at once. (A catalog page is one prepared statement
 	// with the categories joined, by construction: see store.Catalog.)
 	if n := measure(`{ categories { name products { name category { name products { name } } } } }`); n == 0 || n > 3 {
 		t.Fatalf("nested categories ran %d queries (0: the hook saw none)", n)

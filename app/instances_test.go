@@ -116,7 +116,7 @@ func TestInstancesOnOnePostgres(t *testing.T) {
 		})
 	}
 
-	t.Run("catalogue cache", func(t *testing.T) {
+	t.Run("catalog cache", func(t *testing.T) {
 		writer, _ := a.User("writer@example.com")
 		var out struct{ CreateCategory struct{ ID string } }
 		writer.MustDo(`mutation { createCategory(name: "Tools") { id } }`, nil, &out)

@@ -497,7 +497,7 @@ func TestSubscriptionOutlivesRequestTimeout(t *testing.T) {
 }
 
 // TestSubscriptionEventsGetFreshLoaders: each event is resolved with loaders of its own, so nested
-// lists show the catalogue as it is at that event.
+// lists show the catalog as it is at that event.
 func TestSubscriptionEventsGetFreshLoaders(t *testing.T) {
 	s := newShop(t)
 	cat := s.category(t, "Tools")

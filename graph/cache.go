@@ -14,16 +14,16 @@ import (
 	"github.com/shopql/shopql/auth"
 )
 
-// CatalogueCache is a gqlgen extension that answers repeated catalogue queries (products, product,
-// categories, category) from memory. The catalogue is the same for every authenticated caller and
+// CatalogCache is a gqlgen extension that answers repeated catalog queries (products, product,
+// categories, category) from memory. The catalog is the same for every authenticated caller and
 // for every anonymous caller, so a response is shared within those two classes; the token is still
 // verified on every request, and a request whose token fails is never served from the cache.
 //
-// Entries are tagged with the catalogue version current when execution began. Any catalogue
+// Entries are tagged with the catalog version current when execution began. Any catalog
 // mutation on this instance bumps the version when it completes, as does a change announced by
 // another instance (Invalidate); an entry also expires after maxAge, which bounds staleness if an
 // announcement is missed, or between processes sharing a SQLite file, which announce nothing.
-type CatalogueCache struct {
+type CatalogCache struct {
 	entries  *lru.LRU[*cachedResponse]
 	version  atomic.Uint64
 	maxAge   time.Duration
@@ -36,44 +36,44 @@ type cachedResponse struct {
 	resp    *graphql.Response
 }
 
-// NewCatalogueCache keeps up to size responses of at most maxBytes of data each, for up to maxAge.
-func NewCatalogueCache(size int, maxAge time.Duration, maxBytes int) *CatalogueCache {
-	return &CatalogueCache{entries: lru.New[*cachedResponse](size), maxAge: maxAge, maxBytes: maxBytes}
+// NewCatalogCache keeps up to size responses of at most maxBytes of data each, for up to maxAge.
+func NewCatalogCache(size int, maxAge time.Duration, maxBytes int) *CatalogCache {
+	return &CatalogCache{entries: lru.New[*cachedResponse](size), maxAge: maxAge, maxBytes: maxBytes}
 }
 
 var (
-	_ graphql.HandlerExtension    = (*CatalogueCache)(nil)
-	_ graphql.ResponseInterceptor = (*CatalogueCache)(nil)
+	_ graphql.HandlerExtension    = (*CatalogCache)(nil)
+	_ graphql.ResponseInterceptor = (*CatalogCache)(nil)
 )
 
 // ExtensionName implements graphql.HandlerExtension.
-func (c *CatalogueCache) ExtensionName() string { return "CatalogueCache" }
+func (c *CatalogCache) ExtensionName() string { return "CatalogCache" }
 
 // Validate implements graphql.HandlerExtension.
-func (c *CatalogueCache) Validate(graphql.ExecutableSchema) error { return nil }
+func (c *CatalogCache) Validate(graphql.ExecutableSchema) error { return nil }
 
 // Invalidate makes every cached response stale.
-func (c *CatalogueCache) Invalidate() { c.version.Add(1) }
+func (c *CatalogCache) Invalidate() { c.version.Add(1) }
 
-// cacheableFields are the root query fields whose answer depends only on the catalogue and on
+// cacheableFields are the root query fields whose answer depends only on the catalog and on
 // whether the caller is authenticated.
 var cacheableFields = map[string]bool{"products": true, "product": true, "categories": true, "category": true, "__typename": true}
 
-// catalogueMutations change what cacheableFields answer.
-var catalogueMutations = map[string]bool{
+// catalogMutations change what cacheableFields answer.
+var catalogMutations = map[string]bool{
 	"createProduct": true, "upsertProduct": true, "deleteProduct": true,
 	"createCategory": true, "renameCategory": true, "deleteCategory": true,
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor.
-func (c *CatalogueCache) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+func (c *CatalogCache) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation == nil {
 		return next(ctx)
 	}
 	switch op.Operation.Operation {
 	case ast.Mutation:
-		if anyRootField(op, "Mutation", catalogueMutations) {
+		if anyRootField(op, "Mutation", catalogMutations) {
 			defer c.Invalidate() // after the mutation's transaction has committed
 		}
 		return next(ctx)

@@ -987,7 +987,7 @@ type PageInfo {
   hasPreviousPage: Boolean!
 }
 
-"A product of a catalogue page with its cursor (a Relay connection edge)."
+"A product of a catalog page with its cursor (a Relay connection edge)."
 type ProductEdge {
   "Opaque cursor of this product; pass it as ` + "`" + `after` + "`" + ` to get the products that follow it."
   cursor: String!

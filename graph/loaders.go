@@ -18,7 +18,7 @@ import (
 // MaxCategoryProducts bounds the products that Category.products returns in one request, over every
 // category in the response. The field is not paged, so without a bound one query
 // ({ categories { products { name } } }, or the same through every product of a page) would load
-// and serialise the whole catalogue. A larger catalogue is read page by page through
+// and serialise the whole catalog. A larger catalog is read page by page through
 // products(categoryId:, first:, after:).
 const MaxCategoryProducts = 1000
 

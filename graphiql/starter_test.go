@@ -11,7 +11,7 @@ import (
 )
 
 // TestStarterOperations: the operations GraphiQL opens with are valid against schema.graphqls,
-// cover the whole first visit (register, log in, the detailed catalogue with items, refresh),
+// cover the whole first visit (register, log in, the detailed catalog with items, refresh),
 // and use a password the data rules accept (at least 8 characters).
 func TestStarterOperations(t *testing.T) {
 	src, err := os.ReadFile("../schema.graphqls")

@@ -22,7 +22,7 @@ type User struct {
 }
 
 // Category groups products. ProductCount is kept up to date by every write to products, in the same
-// transaction, so that counting a catalogue never scans it.
+// transaction, so that counting a catalog never scans it.
 type Category struct {
 	bun.BaseModel `bun:"table:categories,alias:c"`
 

@@ -56,7 +56,7 @@ type ProductChange struct {
 	Product *Product `json:"product,omitempty"`
 }
 
-// A product of a catalogue page with its cursor (a Relay connection edge).
+// A product of a catalog page with its cursor (a Relay connection edge).
 type ProductEdge struct {
 	// Opaque cursor of this product; pass it as `after` to get the products that follow it.
 	Cursor string `json:"cursor"`

@@ -49,7 +49,7 @@ func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
 		prepared, err := db.DB.PrepareContext(ctx, query)
 		if err != nil {
 			c.Close()
-			return nil, fmt.Errorf("prepare catalogue query: %w", err)
+			return nil, fmt.Errorf("prepare catalog query: %w", err)
 		}
 		*stmt = prepared
 	}
@@ -99,7 +99,7 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 	categories := map[int64]*model.Category{}  // one object per category, as the loaders would give
 	for rows.Next() {
 		if len(page.Products) == len(products) {
-			return nil, fmt.Errorf("catalogue page: more than the %d rows asked for", len(products))
+			return nil, fmt.Errorf("catalog page: more than the %d rows asked for", len(products))
 		}
 		p := &products[len(page.Products)]
 		if f.NamesOnly {

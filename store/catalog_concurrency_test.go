@@ -12,10 +12,10 @@ import (
 	"github.com/shopql/shopql/store"
 )
 
-// TestCatalogueWritesUnderConcurrency: upserts that move products between categories, racing
+// TestCatalogWritesUnderConcurrency: upserts that move products between categories, racing
 // deletions and re-creations of those categories (on PostgreSQL their locks can cross and deadlock),
 // fail only by a data rule, and product_count matches the products afterwards.
-func TestCatalogueWritesUnderConcurrency(t *testing.T) {
+func TestCatalogWritesUnderConcurrency(t *testing.T) {
 	url, opts := freshDatabase(t)
 	opts.MaxOpenConns = 16
 	db := open(t, url, opts)

@@ -22,7 +22,7 @@ func CreateCategory(ctx context.Context, db bun.IDB, name string) (*model.Catego
 			}
 			return err
 		}
-		return NotifyCatalogueChanged(ctx, tx)
+		return NotifyCatalogChanged(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func RenameCategory(ctx context.Context, db bun.IDB, name, newName string) (*mod
 		if err := found(err, "no category named %q", name); err != nil {
 			return err
 		}
-		return NotifyCatalogueChanged(ctx, tx)
+		return NotifyCatalogChanged(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func DeleteCategory(ctx context.Context, db bun.IDB, name string) error {
 		if err != nil {
 			return err
 		}
-		return NotifyCatalogueChanged(ctx, tx)
+		return NotifyCatalogChanged(ctx, tx)
 	})
 }
 

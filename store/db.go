@@ -157,7 +157,7 @@ func setPool(sqldb *sql.DB, opts Options, defaultOpen int) {
 }
 
 // runInTx runs fn in a transaction, again (a few times) when PostgreSQL aborted it to break a
-// deadlock or a serialization failure: concurrent catalogue writes can lock a product and its old
+// deadlock or a serialization failure: concurrent catalog writes can lock a product and its old
 // and new categories in orders that cross (an upsert moving a product while its category is
 // deleted), and PostgreSQL resolves that by failing one of them, which is worth retrying rather than
 // reporting as an internal error. fn must be safe to run again: all its effects are in tx.

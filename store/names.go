@@ -83,7 +83,7 @@ func addNameKeys(ctx context.Context, tx bun.Tx, table string) error {
 			return err
 		}
 	}
-	// Only names not in their key's form need another key: read them all once (a large catalogue
+	// Only names not in their key's form need another key: read them all once (a large catalog
 	// has few), then give each its key unless a row holds it already.
 	type change struct {
 		id  int64

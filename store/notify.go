@@ -19,8 +19,8 @@ const (
 	// SessionChannel carries sessions created or refreshed (see NotifyLive), so that other
 	// instances know them before their first request.
 	SessionChannel = "shopql_sessions"
-	// CatalogueChannel says that products or categories changed, for response caches.
-	CatalogueChannel = "shopql_catalogue"
+	// CatalogChannel says that products or categories changed, for response caches.
+	CatalogChannel = "shopql_catalog"
 )
 
 // channelScope is SQL for the suffix that makes a channel name the deployment's own: notifications
@@ -77,13 +77,13 @@ func notifySessions(ctx context.Context, db bun.IDB, channel string, sessions []
 	return flush()
 }
 
-// NotifyCatalogueChanged announces that products or categories changed. Inside a transaction, the
+// NotifyCatalogChanged announces that products or categories changed. Inside a transaction, the
 // announcement goes out when (and only if) it commits. On SQLite it does nothing.
-func NotifyCatalogueChanged(ctx context.Context, db bun.IDB) error {
+func NotifyCatalogChanged(ctx context.Context, db bun.IDB) error {
 	if !IsPostgres(db) {
 		return nil
 	}
-	_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", '')", CatalogueChannel).Exec(ctx)
+	_, err := db.NewRaw("SELECT pg_notify(? || "+channelScope+", '')", CatalogChannel).Exec(ctx)
 	return err
 }
 

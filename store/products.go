@@ -66,7 +66,7 @@ func CreateProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 		if err := announceProduct(ctx, tx, productEvent(model.ChangeKindCreated, p)); err != nil {
 			return err
 		}
-		return NotifyCatalogueChanged(ctx, tx)
+		return NotifyCatalogChanged(ctx, tx)
 	})
 	return p, err
 }
@@ -90,7 +90,7 @@ func UpsertProduct(ctx context.Context, db bun.IDB, name string, f ProductFields
 		p := new(model.Product)
 		err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 			*p = *newProduct(name, f) // afresh on a retry
-			if err := NotifyCatalogueChanged(ctx, tx); err != nil {
+			if err := NotifyCatalogChanged(ctx, tx); err != nil {
 				return err
 			}
 			old := new(model.Product)
@@ -195,7 +195,7 @@ func DeleteProduct(ctx context.Context, db bun.IDB, name string) error {
 		if err := announceProduct(ctx, tx, productEvent(model.ChangeKindDeleted, p)); err != nil {
 			return err
 		}
-		if err := NotifyCatalogueChanged(ctx, tx); err != nil {
+		if err := NotifyCatalogChanged(ctx, tx); err != nil {
 			return err
 		}
 		return addToProductCount(ctx, tx, p.CategoryID, -1)

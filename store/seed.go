@@ -16,7 +16,7 @@ const seedBatch = 1000
 
 // Seed adds n sample products spread evenly over `categories` sample categories (created if
 // missing), for demos and benchmarks. Names continue after products already seeded, so it can be
-// run again to grow the catalogue. progress, if not nil, is called after each batch with the count
+// run again to grow the catalog. progress, if not nil, is called after each batch with the count
 // inserted so far.
 func Seed(ctx context.Context, db *bun.DB, n, categories int, progress func(done int)) error {
 	if categories < 1 {
@@ -79,7 +79,7 @@ func Seed(ctx context.Context, db *bun.DB, n, categories int, progress func(done
 					return err
 				}
 			}
-			return NotifyCatalogueChanged(ctx, tx)
+			return NotifyCatalogChanged(ctx, tx)
 		})
 		if err != nil {
 			return err

@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 )
 
-// benchPattern selects the Go benchmarks of the load test's requests: the catalogue query on the
+// benchPattern selects the Go benchmarks of the load test's requests: the catalog query on the
 // baseline and on ours with the cache on and off, and the long tail (cached, uncached, baseline).
-const benchPattern = `^BenchmarkCatalogue(Baseline|Authenticated|AuthenticatedUncached|LongTail)$`
+const benchPattern = `^BenchmarkCatalog(Baseline|Authenticated|AuthenticatedUncached|LongTail)$`
 
 // benchmark is one line of go test -bench -benchmem.
 type benchmark struct {

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// catalogueQuery is the query the targets of issue 5 are stated for; $after is null for page 1.
-const catalogueQuery = `query($after: String) { products(first: 50, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
+// catalogQuery is the query the targets of issue 5 are stated for; $after is null for page 1.
+const catalogQuery = `query($after: String) { products(first: 50, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
 
 // target is one GraphQL request, sent again and again.
 type target struct {
@@ -31,12 +31,12 @@ func graphQL(url, token, query string, variables map[string]any) target {
 	return target{url: url + "/graphql", body: body, token: token}
 }
 
-func catalogue(url, token, after string) target {
+func catalog(url, token, after string) target {
 	vars := map[string]any{"after": nil}
 	if after != "" {
 		vars["after"] = after
 	}
-	return graphQL(url, token, catalogueQuery, vars)
+	return graphQL(url, token, catalogQuery, vars)
 }
 
 // do sends t once and returns the response body; an HTTP status other than 200 or a GraphQL error

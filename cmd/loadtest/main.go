@@ -1,4 +1,4 @@
-// Command loadtest measures the catalogue against the performance targets of issue 5 on a real
+// Command loadtest measures the catalog against the performance targets of issue 5 on a real
 // server process: it builds the server, starts it on a fresh database, seeds it, drives it with
 // concurrent HTTP clients on 127.0.0.1 and prints req/s, p50/p99 latency, errors, the server's
 // resident memory and open file descriptors, then every target with PASS or FAIL.
@@ -12,9 +12,9 @@
 // With PostgreSQL it creates a database of its own beside the one the URL names and drops it at the
 // end. Scenarios:
 //
-//	a. the authenticated catalogue query with -clients clients: resident memory peak, and open file
+//	a. the authenticated catalog query with -clients clients: resident memory peak, and open file
 //	   descriptors back to their idle count once the load stops (no connection leak);
-//	b. catalogue p99 with -idle-clients clients, alone and while -logins clients flood login;
+//	b. catalog p99 with -idle-clients clients, alone and while -logins clients flood login;
 //	c. the same load on internal/baseline, served in this process on the same database with the same
 //	   token: ours/baseline req/s with the response cache on, and with RESPONSE_CACHE_TTL=0;
 //	d. (-deep) latency of page 1 and of the last page, cache off;
@@ -86,8 +86,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.products, "products", 1000, "products to seed (1,000,000 with -deep unless given)")
 	fs.IntVar(&o.categories, "categories", 20, "categories to spread them over")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
-	fs.IntVar(&o.clients, "clients", 200, "concurrent clients on the catalogue (scenarios a and c)")
-	fs.IntVar(&o.idleClients, "idle-clients", 4, "concurrent clients measuring catalogue latency (scenarios b and d)")
+	fs.IntVar(&o.clients, "clients", 200, "concurrent clients on the catalog (scenarios a and c)")
+	fs.IntVar(&o.idleClients, "idle-clients", 4, "concurrent clients measuring catalog latency (scenarios b and d)")
 	fs.IntVar(&o.logins, "logins", 50, "concurrent clients flooding login (scenario b)")
 	fs.BoolVar(&o.deep, "deep", false, "also measure page 1 against the last page (needs -products 1000000)")
 	fs.IntVar(&o.subscribers, "subscribers", 1000, "idle WebSocket subscribers (scenario f; 0 skips it)")

@@ -78,7 +78,7 @@ func (r *report) printTargets(w io.Writer, o options) {
 			m.idle.fds, m.after.fds, m.idle.sockets, m.after.sockets, m.idle.threads, m.after.threads))
 
 	idle, flooded := r.idle.percentile(0.99), r.flooded.percentile(0.99)
-	check(w, ratio(flooded, idle) <= 2, "b", fmt.Sprintf("catalogue p99 beside %d logins ≤ 2× idle p99", o.logins),
+	check(w, ratio(flooded, idle) <= 2, "b", fmt.Sprintf("catalog p99 beside %d logins ≤ 2× idle p99", o.logins),
 		fmt.Sprintf("%s / %s = %.2f× (%.0f logins/s)", ms(flooded), ms(idle), ratio(flooded, idle), r.logins.rate()))
 
 	cached := r.memory.run.rate() / r.baseline.rate()

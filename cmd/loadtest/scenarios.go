@@ -82,12 +82,12 @@ func withServer(ctx context.Context, bin, work string, env []string, f func(*ser
 
 // cachedScenarios: a (memory and leaks), c with the cache on (ours, then the baseline), b (login flood).
 func cachedScenarios(ctx context.Context, o options, s *server, base *baselineServer, token string, r *report) error {
-	progress("a: %d clients on the catalogue (cache on)", o.clients)
+	progress("a: %d clients on the catalog (cache on)", o.clients)
 	r.memory = memoryScenario(ctx, o, s, token)
 	r.add("a/c ours, cache on", r.memory.run, &r.memory)
 
 	progress("c: %d clients on internal/baseline", o.clients)
-	r.baseline = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
+	r.baseline = drive(ctx, newClient(o.clients), o.clients, o.duration, catalog(base.url, token, ""))
 	r.add("c baseline (in-process)", r.baseline, nil)
 
 	var err error
@@ -95,20 +95,20 @@ func cachedScenarios(ctx context.Context, o options, s *server, base *baselineSe
 		return err
 	}
 
-	progress("b: catalogue latency, %d clients, alone and beside %d login clients", o.idleClients, o.logins)
+	progress("b: catalog latency, %d clients, alone and beside %d login clients", o.idleClients, o.logins)
 	r.idle, r.flooded, r.logins = loginFloodScenario(ctx, o, s, token)
-	r.add("b catalogue, idle", r.idle, nil)
-	r.add(fmt.Sprintf("b catalogue, %d logins", o.logins), r.flooded, nil)
+	r.add("b catalog, idle", r.idle, nil)
+	r.add(fmt.Sprintf("b catalog, %d logins", o.logins), r.flooded, nil)
 	r.add("b login flood", r.logins, nil)
 	return ctx.Err()
 }
 
 // uncachedScenarios: c with RESPONSE_CACHE_TTL=0 and, with -deep, d.
 func uncachedScenarios(ctx context.Context, o options, s *server, base *baselineServer, token string, r *report) error {
-	progress("c: %d clients on the catalogue (cache off), then the baseline again", o.clients)
-	r.uncached = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(s.url, token, ""))
+	progress("c: %d clients on the catalog (cache off), then the baseline again", o.clients)
+	r.uncached = drive(ctx, newClient(o.clients), o.clients, o.duration, catalog(s.url, token, ""))
 	r.add("c ours, cache off", r.uncached, nil)
-	r.baseline2 = drive(ctx, newClient(o.clients), o.clients, o.duration, catalogue(base.url, token, ""))
+	r.baseline2 = drive(ctx, newClient(o.clients), o.clients, o.duration, catalog(base.url, token, ""))
 	r.add("c baseline, again", r.baseline2, nil)
 
 	var err error
@@ -148,10 +148,10 @@ type memoryRun struct {
 // it will ever hold: what the load leaves open beyond that is a leak.
 func memoryScenario(ctx context.Context, o options, s *server, token string) memoryRun {
 	var m memoryRun
-	t := catalogue(s.url, token, "")
+	t := catalog(s.url, token, "")
 	var misses []target
 	for i := range 500 {
-		misses = append(misses, catalogue(s.url, token, cursor(int64(i))))
+		misses = append(misses, catalog(s.url, token, cursor(int64(i))))
 	}
 	warm := newClient(o.clients)
 	driveMany(ctx, warm, o.clients, 2*time.Second, misses)
@@ -172,10 +172,10 @@ func memoryScenario(ctx context.Context, o options, s *server, token string) mem
 	return m
 }
 
-// loginFloodScenario measures catalogue latency with few clients, then again while other clients
+// loginFloodScenario measures catalog latency with few clients, then again while other clients
 // log in as fast as they can.
 func loginFloodScenario(ctx context.Context, o options, s *server, token string) (idle, flooded, logins stats) {
-	cat := catalogue(s.url, token, "")
+	cat := catalog(s.url, token, "")
 	idle = drive(ctx, newClient(o.idleClients), o.idleClients, o.duration, cat)
 
 	login := graphQL(s.url, "", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
@@ -192,7 +192,7 @@ func loginFloodScenario(ctx context.Context, o options, s *server, token string)
 // deepScenario measures the latency of page 1 and of the page after `after`, one after the other.
 func deepScenario(ctx context.Context, o options, s *server, token, after string) (first, deep stats, err error) {
 	c := newClient(o.idleClients)
-	deepTarget := catalogue(s.url, token, after)
+	deepTarget := catalog(s.url, token, after)
 	body, err := do(ctx, c, deepTarget)
 	if err != nil {
 		return first, deep, err
@@ -213,7 +213,7 @@ func deepScenario(ctx context.Context, o options, s *server, token, after string
 	if p := page.Data.Products; len(p.Items) != 50 || p.PageInfo.HasNextPage {
 		return first, deep, fmt.Errorf("the deep page is not the last full page: %d items, hasNextPage %v", len(p.Items), p.PageInfo.HasNextPage)
 	}
-	first = drive(ctx, c, o.idleClients, o.duration, catalogue(s.url, token, ""))
+	first = drive(ctx, c, o.idleClients, o.duration, catalog(s.url, token, ""))
 	deep = drive(ctx, c, o.idleClients, o.duration, deepTarget)
 	return first, deep, nil
 }
@@ -243,7 +243,7 @@ func tailScenario(ctx context.Context, o options, s *server, base *baselineServe
 	return ours, theirs, nil
 }
 
-// longTailQuery asks the catalogue page its variables give.
+// longTailQuery asks the catalog page its variables give.
 const longTailQuery = `query($first: Int, $after: String) { products(first: $first, after: $after) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }`
 
 // pages are distinct long-tail requests: their variables.

@@ -1,12 +1,12 @@
 // Apollo Client 4 against the real server, as a frontend uses it: register, the anonymous
-// catalogue, login (cache reset), paging 3 pages with relayStylePagination, automatic recovery
+// catalog, login (cache reset), paging 3 pages with relayStylePagination, automatic recovery
 // from an expired access token through one refreshToken call shared by concurrent failures,
 // logout (cache reset), and the old tokens failing afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CombinedGraphQLErrors, gql } from '@apollo/client';
 import { filter, firstValueFrom } from 'rxjs';
-import { ENDPOINT, post, seedCatalogue, sleep, unique } from './lib.mjs';
+import { ENDPOINT, post, seedCatalog, sleep, unique } from './lib.mjs';
 import { createShopClient } from './shop-client.mjs';
 
 const REGISTER = gql`
@@ -51,7 +51,7 @@ function countingFetch() {
 }
 
 test('Apollo Client 4: login, relayStylePagination, one refresh on expiry, logout, cache resets', { timeout: 60000 }, async () => {
-  const { category, names } = await seedCatalogue(7);
+  const { category, names } = await seedCatalog(7);
   const anonCats = await createShopClient({ uri: ENDPOINT }).client.query({ query: CATEGORIES }).catch((e) => e);
   assert.equal(firstError(anonCats).reason, 'TOKEN_MISSING', 'categories needs a token');
 

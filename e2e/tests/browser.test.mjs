@@ -1,14 +1,14 @@
 // A real browser on another origin: a page served from another local port (listed in the server's
 // CORS_ALLOWED_ORIGINS by run.sh) runs Apollo Client 4 (shop-client.mjs, bundled with esbuild now)
 // in headless Chromium, with client awareness and a W3C traceparent header. It logs in and reads the
-// detailed catalogue; the browser's own CORS checks decide whether those requests may go at all.
+// detailed catalog; the browser's own CORS checks decide whether those requests may go at all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ENDPOINT, seedCatalogue } from './lib.mjs';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ENDPOINT, seedCatalog } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ORIGIN = process.env.SHOPQL_WEB_ORIGIN;
@@ -38,7 +38,7 @@ window.runShop = async ({ uri, email, password, traceparent, extraHeader }) => {
 `;
 
 test('Apollo Client 4 in Chromium on another origin: CORS with client awareness and traceparent', { timeout: 120000, skip: !ORIGIN && 'SHOPQL_WEB_ORIGIN is not set: run with e2e/run.sh' }, async (t) => {
-  const { names } = await seedCatalogue(2);
+  const { names } = await seedCatalog(2);
   const bundle = await build({
     stdin: { contents: ENTRY, resolveDir: new URL('.', import.meta.url).pathname, loader: 'js' },
     bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome120',
@@ -74,11 +74,11 @@ test('Apollo Client 4 in Chromium on another origin: CORS with client awareness 
   assert.ok(result.ok, `the page failed: ${result.error}`);
   assert.equal(result.products.detailed, true);
   const listed = result.products.edges.map((e) => e.node.name);
-  for (const name of names) assert.ok(listed.includes(name), `${name} is in the catalogue the page read`);
+  for (const name of names) assert.ok(listed.includes(name), `${name} is in the catalog the page read`);
 
   // Every API request carried client awareness and the trace header, so each one needed (and
   // passed) a preflight: these are not CORS-safelisted headers.
-  assert.ok(sent.length >= 3, `login, catalogue, logout: ${sent.length} requests`);
+  assert.ok(sent.length >= 3, `login, catalog, logout: ${sent.length} requests`);
   for (const h of sent) {
     assert.equal(h['apollographql-client-name'], 'shop-web');
     assert.equal(h['apollographql-client-version'], '1.2.3');

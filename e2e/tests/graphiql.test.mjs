@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { ADMIN_EMAIL, adminLogin, mustPost, seedCatalogue, startServer, unique } from './lib.mjs';
+import { ADMIN_EMAIL, adminLogin, mustPost, seedCatalog, startServer, unique } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -46,7 +46,7 @@ test('GraphiQL in headless Chromium', async (t) => {
   const server = await startServer({ ACCESS_TOKEN_TTL: '15m' });
   t.after(server.stop);
   const BASE = server.url;
-  const { names } = await seedCatalogue(3, `${BASE}/graphql`);
+  const { names } = await seedCatalog(3, `${BASE}/graphql`);
   const { accessToken } = await adminLogin(`${BASE}/graphql`);
 
   const browser = await chromium.launch({
@@ -82,7 +82,7 @@ test('GraphiQL in headless Chromium', async (t) => {
     const opening = await page.locator('.graphiql-query-editor .CodeMirror').evaluate((el) => el.CodeMirror.getValue());
     assert.match(opening, /query Catalog/, 'opens with an example operation');
 
-    // Anonymous: the catalogue gives names only.
+    // Anonymous: the catalog gives names only.
     await typeInto(page, '.graphiql-query-editor', 'query Names { products(first: 50) { detailed names message } }');
     await waitForOperation(page, 'Names');
     const anon = JSON.parse(await runAndExpect(page, '"detailed"'));

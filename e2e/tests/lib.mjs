@@ -60,7 +60,7 @@ export async function adminLogin(endpoint = ENDPOINT) {
 }
 
 /** Creates a category with a few products through the admin account; returns their names. */
-export async function seedCatalogue(count = 3, endpoint = ENDPOINT) {
+export async function seedCatalog(count = 3, endpoint = ENDPOINT) {
   const { accessToken } = await adminLogin(endpoint);
   const opts = { token: accessToken, endpoint };
   const cat = `cat-${unique()}`;

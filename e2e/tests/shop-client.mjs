@@ -96,7 +96,7 @@ export function createShopClient({
     defaultOptions,
   });
 
-  // What the catalogue holds depends on who asks (names only, or full details), so cached data
+  // What the catalog holds depends on who asks (names only, or full details), so cached data
   // must not outlive a login or a logout: resetStore drops it and refetches what is on screen.
   async function login(email, password) {
     const { data } = await client.mutate({ mutation: LOGIN, variables: { email, password } });

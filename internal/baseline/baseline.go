@@ -1,8 +1,8 @@
-// Package baseline is the reference implementation the catalogue query is benchmarked against: a
+// Package baseline is the reference implementation the catalog query is benchmarked against: a
 // hand-written handler on net/http and database/sql with the same token check as the server, no
 // GraphQL engine, the same reads (the page, its categories, the total count) and the same JSON.
 //
-// It serves exactly one request, the catalogue query of issue 5:
+// It serves exactly one request, the catalog query of issue 5:
 //
 //	{ products(first: 50) { items { name price category { name } } totalCount pageInfo { endCursor hasNextPage } } }
 //
@@ -24,7 +24,7 @@ import (
 	"github.com/shopql/shopql/auth"
 )
 
-// pageSize is the catalogue query's `first` when the variables do not give one.
+// pageSize is the catalog query's `first` when the variables do not give one.
 const pageSize = 50
 
 type category struct {
@@ -52,7 +52,7 @@ type response struct {
 	} `json:"data"`
 }
 
-// Handler serves the catalogue query from db (PostgreSQL when postgres is true, else SQLite),
+// Handler serves the catalog query from db (PostgreSQL when postgres is true, else SQLite),
 // authenticating the bearer token with svc exactly as the server does.
 func Handler(db *sql.DB, postgres bool, svc *auth.Service) http.Handler {
 	h := &handler{db: db, postgres: postgres, svc: svc}
