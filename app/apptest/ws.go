@@ -81,8 +81,12 @@ func (c *Socket) Init(payload map[string]any) error {
 func Bearer(token string) map[string]any { return map[string]any{"Authorization": "Bearer " + token} }
 
 // Read returns the next message, whatever it is; a closed connection is an error (see CloseOf).
-func (c *Socket) Read() (Message, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+func (c *Socket) Read() (Message, error) { return c.readBy(time.Now().Add(readTimeout)) }
+
+// readBy is Read giving up at deadline. Loops that skip messages share one deadline: the server's
+// pings arrive more often than readTimeout, so a timeout per message would never end the wait.
+func (c *Socket) readBy(deadline time.Time) (Message, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	_, b, err := c.Conn.Read(ctx)
 	if err != nil {
@@ -97,8 +101,9 @@ func (c *Socket) Read() (Message, error) {
 
 // Next returns the next message other than ping (answered with pong) and pong.
 func (c *Socket) Next() (Message, error) {
+	deadline := time.Now().Add(readTimeout)
 	for {
-		m, err := c.Read()
+		m, err := c.readBy(deadline)
 		if err != nil {
 			return m, err
 		}
@@ -156,8 +161,9 @@ func (c *Socket) Event(id string) *Response {
 // Closed reads until the connection ends and returns its close code and reason (-1 and "" when it
 // ended without a close frame), with the messages that came before.
 func (c *Socket) Closed() (code int, reason string, before []Message) {
+	deadline := time.Now().Add(readTimeout)
 	for {
-		m, err := c.Read()
+		m, err := c.readBy(deadline)
 		if err == nil {
 			before = append(before, m)
 			continue
