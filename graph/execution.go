@@ -3,8 +3,13 @@ package graph
 import (
 	"context"
 	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -147,4 +152,33 @@ func plainName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// plainFields reports whether the operation runs no field middleware, so that nothing but the
+// field's own marshaller sees a scalar field's resolution: its ResolverMiddleware is the
+// pass-through gqlgen's executor installs when the handler has no graphql.FieldInterceptor (no
+// srv.AroundFields, no tracing extension) and no extension replaced it. Any other middleware is
+// a different function, and the field goes through graphql.ResolveField.
+func plainFields(oc *graphql.OperationContext) bool {
+	return reflect.ValueOf(oc.ResolverMiddleware).Pointer() == passThroughFieldMiddleware()
+}
+
+// passThroughFieldMiddleware is the code address of the field middleware of an executor with no
+// extensions, read once from gqlgen itself rather than assumed.
+var passThroughFieldMiddleware = sync.OnceValue(func() uintptr {
+	oc, _ := executor.New(NewExecutableSchema(Config{})).
+		CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: "{__typename}"})
+	return reflect.ValueOf(oc.ResolverMiddleware).Pointer()
+})
+
+// finite: the values a Float marshals without an error.
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// marshalFloat writes a finite f as graphql.MarshalFloatContext does (fmt's %g, which for a
+// float64 is strconv's shortest 'g' form), without fmt and the context wrapper.
+func marshalFloat(f float64) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		var buf [32]byte
+		_, _ = w.Write(strconv.AppendFloat(buf[:0], f, 'g', -1, 64))
+	})
 }

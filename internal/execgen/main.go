@@ -1,5 +1,5 @@
 // Command execgen is the project's GraphQL code generation: it runs gqlgen exactly as
-// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in two narrow,
+// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in four narrow,
 // named ways, and writes the table the first rewrite consults (graph/concurrency_gen.go). It is run
 // by `go generate ./graph` (graph/generate.go); .ci/run checks that its output is committed.
 //
@@ -17,6 +17,13 @@
 //     `deferred := newDeferredGroup(ctx, fields)`, which builds the group (its path, field set
 //     and map) only when one of the object's collected fields carries @defer; otherwise the zero
 //     group, which the generated code only reads through len(deferred.Defers).
+//   - object fields: every object marshaller's `return out` becomes
+//     `return objectFields{fields, out.Values}`, which writes the same JSON without FieldSet's
+//     per-object map, iterators and field copies (rewriteObjectReturns).
+//   - plain fields: a scalar field bound to a struct field, with no resolver, directive or
+//     argument, is marshalled straight from the struct when the operation has no field
+//     middleware and the marshaller cannot reach its context (plainfields.go); otherwise it goes
+//     through graphql.ResolveField as before.
 package main
 
 import (

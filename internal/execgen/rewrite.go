@@ -68,6 +68,9 @@ func Rewrite(src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src, err = rewritePlainFields(src); err != nil {
+		return nil, err
+	}
 	for _, line := range deferredUse.FindAll(src, -1) {
 		if !matchesAny(line, deferredUses) && !bytes.HasPrefix(bytes.TrimSpace(line), []byte("//")) {
 			return nil, fmt.Errorf("deferred groups on demand: unexpected use of the deferred group %q: review the rewrite", bytes.TrimSpace(line))
