@@ -32,13 +32,18 @@ func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
 		detailedFrom = ` FROM products AS p JOIN categories AS c ON c.id = p.category_id`
 		namesFrom    = ` FROM products AS p`
 	)
+	// `LIMIT ? + 0`, not `LIMIT ?`: SQLite (3.51 here) reads a bare parameter's bound value
+	// while planning, and so marks the statement to be prepared again whenever that parameter is
+	// bound — every execution, which parsed and planned the page query each time (a third of its
+	// cost). An expression is evaluated when the statement runs; the plan needs no LIMIT value.
+	const limit = ` LIMIT ? + 0`
 	c := &Catalog{}
 	// The planner uses products_category_id_id_idx for a category and the primary key otherwise.
 	queries := map[*(*sql.Stmt)]string{
-		&c.pages[0][0]: detailed + withTotal + detailedFrom + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
-		&c.pages[0][1]: detailed + withTotalIn + detailedFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
-		&c.pages[1][0]: namesOnly + withTotal + namesFrom + ` WHERE p.id > ? ORDER BY p.id LIMIT ?`,
-		&c.pages[1][1]: namesOnly + withTotalIn + namesFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id LIMIT ?`,
+		&c.pages[0][0]: detailed + withTotal + detailedFrom + ` WHERE p.id > ? ORDER BY p.id` + limit,
+		&c.pages[0][1]: detailed + withTotalIn + detailedFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit,
+		&c.pages[1][0]: namesOnly + withTotal + namesFrom + ` WHERE p.id > ? ORDER BY p.id` + limit,
+		&c.pages[1][1]: namesOnly + withTotalIn + namesFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit,
 		&c.counts[0]:   total,
 		&c.counts[1]:   total + ` WHERE id = ?`,
 	}
