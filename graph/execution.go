@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -175,10 +176,38 @@ var passThroughFieldMiddleware = sync.OnceValue(func() uintptr {
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // marshalFloat writes a finite f as graphql.MarshalFloatContext does (fmt's %g, which for a
-// float64 is strconv's shortest 'g' form), without fmt and the context wrapper.
+// float64 is strconv's shortest 'g' form), without fmt and the context wrapper. The executor
+// writes into a bytes.Buffer, whose spare capacity takes the digits without an allocation.
 func marshalFloat(f float64) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [32]byte
-		_, _ = w.Write(strconv.AppendFloat(buf[:0], f, 'g', -1, 64))
+		if b, ok := w.(*bytes.Buffer); ok {
+			_, _ = b.Write(strconv.AppendFloat(b.AvailableBuffer(), f, 'g', -1, 64))
+			return
+		}
+		_, _ = io.WriteString(w, strconv.FormatFloat(f, 'g', -1, 64))
 	})
+}
+
+// resolvePlain is graphql.ResolveField for a field bound to a struct field, of a concrete type,
+// with no directive, when plainFields: gqlgen's resolveField with the pass-through middleware
+// reduces to these steps (the field context and its arguments, the context carrying it, the
+// panic guard, the result, the marshaller), and resolvePlain takes them without the closures and
+// the boxed, escaping context that only a middleware could use.
+func resolvePlain[T any](ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField,
+	fieldContext func(context.Context, graphql.CollectedField) (*graphql.FieldContext, error),
+	v T, marshal func(context.Context, ast.SelectionSet, T) graphql.Marshaler,
+) (ret graphql.Marshaler) {
+	fc, err := fieldContext(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			oc.Error(ctx, oc.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	fc.Result = v
+	return marshal(ctx, field.Selections, v)
 }

@@ -1992,6 +1992,9 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 }
 
 func (ec *executionContext) _AuthPayload_accessTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_AuthPayload_accessTokenExpiresAt, obj.AccessTokenExpiresAt, ec.marshalNTime2timeᚐTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2041,6 +2044,9 @@ func (ec *executionContext) fieldContext_AuthPayload_deviceToken(_ context.Conte
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_AuthPayload_user, obj.User, ec.marshalNUser2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐUser)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3053,6 +3059,9 @@ func (ec *executionContext) fieldContext_Mutation_setUserAdmin(ctx context.Conte
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3102,6 +3111,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.StartCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3281,6 +3293,9 @@ func (ec *executionContext) fieldContext_Product_quantity(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_category, obj.Category, ec.marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategory)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3339,6 +3354,9 @@ func (ec *executionContext) fieldContext_ProductCatalog_detailed(_ context.Conte
 }
 
 func (ec *executionContext) _ProductCatalog_names(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductCatalog_names, obj.Names, ec.marshalNString2ᚕstringᚄ)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3362,6 +3380,9 @@ func (ec *executionContext) fieldContext_ProductCatalog_names(_ context.Context,
 }
 
 func (ec *executionContext) _ProductCatalog_items(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductCatalog_items, obj.Items, ec.marshalOProduct2ᚕᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProductᚄ)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3426,6 +3447,9 @@ func (ec *executionContext) fieldContext_ProductCatalog_edges(_ context.Context,
 }
 
 func (ec *executionContext) _ProductCatalog_message(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3472,6 +3496,9 @@ func (ec *executionContext) fieldContext_ProductCatalog_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _ProductCatalog_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductCatalog_pageInfo, obj.PageInfo, ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐPageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3553,6 +3580,9 @@ func (ec *executionContext) fieldContext_ProductChange_name(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductChange_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductChange_product, obj.Product, ec.marshalOProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3611,6 +3641,9 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductEdge_node, obj.Node, ec.marshalNProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4197,6 +4230,9 @@ func (ec *executionContext) fieldContext_Session_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Session_createdAt, obj.CreatedAt, ec.marshalNTime2timeᚐTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4220,6 +4256,9 @@ func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Session_lastUsedAt, obj.LastUsedAt, ec.marshalNTime2timeᚐTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4243,6 +4282,9 @@ func (ec *executionContext) fieldContext_Session_lastUsedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Session_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Session_expiresAt, obj.ExpiresAt, ec.marshalNTime2timeᚐTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4266,6 +4308,9 @@ func (ec *executionContext) fieldContext_Session_expiresAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UserAgent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4289,6 +4334,9 @@ func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, fi
 }
 
 func (ec *executionContext) _Session_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.IPAddress)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4525,6 +4573,9 @@ func (ec *executionContext) fieldContext_User_blocked(_ context.Context, field g
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_User_createdAt, obj.CreatedAt, ec.marshalNTime2timeᚐTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4623,6 +4674,9 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext___Directive_locations, obj.Locations, ec.marshalN__DirectiveLocation2ᚕstringᚄ)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4878,6 +4932,9 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext___Field_type, obj.Type, ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5005,6 +5062,9 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext___InputValue_type, obj.Type, ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5037,6 +5097,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

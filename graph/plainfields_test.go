@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shopql/shopql/model"
 )
@@ -78,7 +79,7 @@ func TestPlainFieldsAnswerWhatResolveFieldAnswers(t *testing.T) {
 	if plain != resolved {
 		t.Errorf("plain path answers\n%s\nResolveField answers\n%s", plain, resolved)
 	}
-	for _, field := range []string{"name", "price", "description", "hasNextPage", "startCursor"} {
+	for _, field := range []string{"name", "price", "description", "hasNextPage", "startCursor", "items", "category", "pageInfo"} {
 		if !slices.Contains(seen, field) {
 			t.Errorf("the field middleware did not see %s: the plain path ran under field middleware", field)
 		}
@@ -132,8 +133,40 @@ func TestMarshalFloatWritesWhatGqlgenWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		marshalFloat(f).MarshalGQL(&got)
-		if got.String() != want.String() {
-			t.Errorf("%v: wrote %s, gqlgen writes %s", f, got.String(), want.String())
+		var other strings.Builder // a writer other than the executor's buffer
+		marshalFloat(f).MarshalGQL(&other)
+		if got.String() != want.String() || other.String() != want.String() {
+			t.Errorf("%v: wrote %s and %s, gqlgen writes %s", f, got.String(), other.String(), want.String())
 		}
+	}
+}
+
+// TestResolvePlainMasksPanics: a panic under a plain field becomes the operation's (masked)
+// error on the field's path and a null, as ResolveField's guard makes it.
+func TestResolvePlainMasksPanics(t *testing.T) {
+	e := executor.New(NewExecutableSchema(Config{}))
+	var recovered any
+	e.SetRecoverFunc(func(_ context.Context, r any) error {
+		recovered = r
+		return fmt.Errorf("internal system error")
+	})
+	ctx := graphql.StartOperationTrace(context.Background())
+	oc, errs := e.CreateOperationContext(ctx, &graphql.RawParams{Query: "{ __typename }"})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, nil)
+	field := graphql.CollectedField{Field: &ast.Field{Alias: "category", Name: "category"}}
+	fieldContext := func(context.Context, graphql.CollectedField) (*graphql.FieldContext, error) {
+		return &graphql.FieldContext{Object: "Product", Field: field}, nil
+	}
+	got := resolvePlain(ctx, oc, field, fieldContext, &model.Category{}, func(context.Context, ast.SelectionSet, *model.Category) graphql.Marshaler {
+		panic("boom")
+	})
+	if got != graphql.Null || recovered != "boom" {
+		t.Errorf("got %v, recovered %v", got, recovered)
+	}
+	if errs := graphql.GetErrors(ctx); len(errs) != 1 || errs[0].Path.String() != "category" {
+		t.Errorf("errors %v, want one on category", errs)
 	}
 }

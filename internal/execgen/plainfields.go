@@ -18,19 +18,23 @@ import (
 //
 // which is what ResolveField ends in when nothing can observe the field context: the operation runs
 // no field middleware (plainFields, graph/execution.go) and the marshaller reads its context only
-// on a path the value cannot take (pureMarshalers). Every other field, and every field of an
-// operation with field middleware, still goes through ResolveField.
+// on a path the value cannot take (pureMarshalers). Any other field bound to a struct field of a
+// concrete type (an object, a list, a nullable or time scalar) calls resolvePlain instead, which
+// is ResolveField's own sequence without the middleware: the field context (its arguments
+// included), the panic guard, the result, the marshaller — but none of the closures and the
+// escaping context that only the middleware needs. Every field of an operation with field
+// middleware, and every field with a resolver, a directive or a method, goes through ResolveField.
 
 // plainFieldSite is gqlgen's whole function for a field bound to a struct field: ${1} its
-// signature, ${2} its body, ${3} the field context function, ${4} the struct field, ${5} the
-// marshaller.
+// signature, ${2} its body, ${3} the field context function, ${4} the struct field, ${5} its Go
+// type, ${6} the marshaller.
 var plainFieldSite = regexp.MustCompile(`(?m)` +
 	`^(func \(ec \*executionContext\) _\w+\(ctx context\.Context, field graphql\.CollectedField, obj \*?[\w.]+\) \(ret graphql\.Marshaler\) \{\n)` +
 	`(\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
 	`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.(fieldContext_\w+)\(ctx, field\)\n\t\t\},\n` +
 	`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn obj\.(\w+), nil\n\t\t\},\n` +
 	`\t\tnil,\n` +
-	`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v [^)\n]+\) graphql\.Marshaler \{\n\t\t\treturn ec\.(\w+)\(ctx, selections, v\)\n\t\t\},\n` +
+	`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ([^)\n]+)\) graphql\.Marshaler \{\n\t\t\treturn ec\.([\pL\pN_]+)\(ctx, selections, v\)\n\t\t\},\n` +
 	`\t\ttrue,\n\t\t(?:true|false),\n\t\)\n\}\n)`)
 
 // pureMarshaler is a generated marshaller whose whole text is known: it uses its context only
@@ -102,10 +106,15 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 	var failure error
 	out := plainFieldSite.ReplaceAllStringFunc(s, func(site string) string {
 		m := plainFieldSite.FindStringSubmatch(site)
-		signature, body, fieldContext, structField, marshaler := m[1], m[2], m[3], m[4], m[5]
+		signature, body, fieldContext, structField, goType, marshaler := m[1], m[2], m[3], m[4], m[5], m[6]
 		pure, ok := pureMarshalers[marshaler]
 		if !ok || !scalar[fieldContext] {
-			return site
+			if !concreteType(goType) {
+				return site
+			}
+			rewritten++
+			return signature + "\tif plainFields(ec.OperationContext) {\n\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec." +
+				fieldContext + ", obj." + structField + ", ec." + marshaler + ")\n\t}\n" + body
 		}
 		if !checked[marshaler] {
 			if strings.Count(s, "\n"+pure.text) != 1 {
@@ -131,4 +140,15 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("plain fields: no field bound to a struct field of the expected shape: gqlgen's output has changed, review the rewrite")
 	}
 	return []byte(out), nil
+}
+
+// concreteType reports whether goType, as gqlgen writes it, is certainly not an interface: a
+// pointer, a slice, a predeclared scalar or time.Time. ResolveField treats a nil interface
+// (resTmp == nil) apart, which resolvePlain does not; any other type boxes to a non-nil value.
+func concreteType(goType string) bool {
+	switch goType {
+	case "string", "bool", "int", "int32", "int64", "float64", "time.Time":
+		return true
+	}
+	return strings.HasPrefix(goType, "*") || strings.HasPrefix(goType, "[]")
 }

@@ -193,3 +193,38 @@ func TestGqlgenResolveFieldIsTheOneReviewed(t *testing.T) {
 		t.Errorf("gqlgen's graphql/resolve_field.go is not the one the plain-field rewrite was reviewed against (sha256 %s)", got)
 	}
 }
+
+// TestPlainFieldForms: which struct-bound fields take which plain path.
+func TestPlainFieldForms(t *testing.T) {
+	site := func(goType, marshaler string) string {
+		s := strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
+			"v "+goType+") graphql.Marshaler {\n\t\t\treturn ec."+marshaler+"(ctx, selections, v)")
+		return s
+	}
+	for _, c := range []struct{ goType, marshaler, want string }{
+		{"string", "marshalNString2string", "\tif plainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n\t}\n"},
+		{"*model.Category", "marshalNCategory2ᚖCategory", "\tif plainFields(ec.OperationContext) {\n\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNCategory2ᚖCategory)\n\t}\n"},
+		{"[]string", "marshalNString2ᚕstringᚄ", "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNString2ᚕstringᚄ)\n"},
+		{"time.Time", "marshalNTime2timeᚐTime", "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNTime2timeᚐTime)\n"},
+		{"model.Node", "marshalNNode2Node", ""}, // may be an interface: ResolveField
+	} {
+		// A sample whose only plain field may be an interface has no plain site: add a string one.
+		src := site(c.goType, c.marshaler)
+		if c.want == "" {
+			other := sample[strings.Index(sample, "func (ec *executionContext) _Product_name"):strings.Index(sample, "func (ec *executionContext) fieldContext_Product_name")]
+			src += "\n" + strings.Replace(other, "_Product_name(", "_Product_other(", 1)
+		}
+		out, err := Rewrite([]byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", c.goType, err)
+		}
+		body := string(out)[strings.Index(string(out), "func (ec *executionContext) _Product_name("):]
+		body = body[:strings.Index(body, "\n}\n")]
+		switch {
+		case c.want == "" && strings.Contains(body, "plainFields"):
+			t.Errorf("%s: rewritten, want ResolveField only:\n%s", c.goType, body)
+		case c.want != "" && !strings.Contains(body, c.want):
+			t.Errorf("%s: lacks %q:\n%s", c.goType, c.want, body)
+		}
+	}
+}
