@@ -88,17 +88,35 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 
 // objectFields writes an object's fields as graphql.FieldSet.MarshalGQL does — `{"alias":value,…}`
 // in the order collected, the first of any repeated alias only — without its per-object map,
-// iterator closures and field copies.
+// iterator closures and field copies. For an object whose fields all resolve in line it is also
+// what the generated code fills instead of a field set (newObjectFields): Values and Invalids are
+// named as the field set's are.
 type objectFields struct {
-	fields []graphql.CollectedField
-	values []graphql.Marshaler
+	fields   []graphql.CollectedField
+	Values   []graphql.Marshaler
+	Invalids uint32
+	inline   [inlineFields]graphql.Marshaler
+}
+
+// inlineFields is how many values an object holds without a second allocation (a product has 7
+// fields and __typename).
+const inlineFields = 8
+
+func newObjectFields(fields []graphql.CollectedField) *objectFields {
+	o := &objectFields{fields: fields}
+	if len(fields) <= inlineFields {
+		o.Values = o.inline[:len(fields)]
+	} else {
+		o.Values = make([]graphql.Marshaler, len(fields))
+	}
+	return o
 }
 
 // dedupAbove is the field count above which repeated aliases are found with a map rather than by
 // looking back.
 const dedupAbove = 32
 
-func (o objectFields) MarshalGQL(w io.Writer) {
+func (o *objectFields) MarshalGQL(w io.Writer) {
 	var written map[string]struct{}
 	if len(o.fields) > dedupAbove {
 		written = make(map[string]struct{}, len(o.fields))
@@ -122,7 +140,7 @@ func (o objectFields) MarshalGQL(w io.Writer) {
 			graphql.MarshalString(alias).MarshalGQL(w)
 			_, _ = io.WriteString(w, ":")
 		}
-		o.values[i].MarshalGQL(w)
+		o.Values[i].MarshalGQL(w)
 	}
 	_, _ = io.WriteString(w, "}")
 }

@@ -60,7 +60,7 @@ func TestObjectFieldsWriteWhatFieldSetWrites(t *testing.T) {
 		copy(fs.Values, values)
 		var want, got bytes.Buffer
 		fs.MarshalGQL(&want)
-		objectFields{fields, values}.MarshalGQL(&got)
+		(&objectFields{fields: fields, Values: values}).MarshalGQL(&got)
 		if got.String() != want.String() {
 			t.Errorf("%q: wrote %s, FieldSet writes %s", aliases, got.String(), want.String())
 		}

@@ -90,18 +90,38 @@ func matchesAny(line []byte, res []*regexp.Regexp) bool {
 
 // Objects: an object marshaller ends with `return out`, the *graphql.FieldSet, whose MarshalGQL
 // allocates a map and iterators per object (and a copy of each field) to write it. The rewrite
-// returns objectFields{fields, out.Values} instead, which writes the same JSON. It applies to
-// every function that builds `out := graphql.NewFieldSet(fields)`; each must end in exactly one
-// `return out`, and no other function may return `out`.
+// returns an *objectFields instead, which writes the same JSON. An object none of whose fields is
+// scheduled on the field set (every field resolved in line: only syncUses below touch `out`)
+// builds no field set at all: `out := newObjectFields(fields)` holds the values (in the same
+// allocation, for a small object), its Dispatch, which has nothing to run, goes, and `return out`
+// stays. Any other object keeps its field set and returns &objectFields{fields: fields, Values:
+// out.Values}. It applies to every function that builds `out := graphql.NewFieldSet(fields)`; each
+// must end in exactly one `return out`, and no other function may return `out`.
 const (
-	fieldSetLine = "\tout := graphql.NewFieldSet(fields)\n"
-	returnOut    = "\n\treturn out\n}"
-	returnFields = "\n\treturn objectFields{fields, out.Values}\n}"
+	fieldSetLine    = "\tout := graphql.NewFieldSet(fields)\n"
+	objectFieldLine = "\tout := newObjectFields(fields)\n"
+	dispatchLine    = "\tout.Dispatch(ctx)\n"
+	returnOut       = "\n\treturn out\n}"
+	returnFields    = "\n\treturn &objectFields{fields: fields, Values: out.Values}\n}"
+)
+
+var (
+	outUse   = regexp.MustCompile(`(?m)^.*\bout\b.*$`)
+	syncUses = []*regexp.Regexp{
+		regexp.MustCompile(`^\tout := graphql\.NewFieldSet\(fields\)$`),
+		regexp.MustCompile(`^\t+out\.Values\[i\] = (graphql\.MarshalString\("\w+"\)|ec\.\w+\(ctx, field, obj\))$`),
+		regexp.MustCompile(`^\t+if out\.Values\[i\] == graphql\.(Null|RequiredNull) \{$`),
+		regexp.MustCompile(`^\t+out\.Invalids\+\+$`),
+		regexp.MustCompile(`^\t+atomic\.AddUint32\(&out\.Invalids, 1\)$`),
+		regexp.MustCompile(`^\tout\.Dispatch\(ctx\)$`),
+		regexp.MustCompile(`^\tif out\.Invalids > 0 \{$`),
+		regexp.MustCompile(`^\treturn out$`),
+	}
 )
 
 func rewriteObjectReturns(src []byte) ([]byte, error) {
 	funcs := strings.Split(string(src), "\nfunc ")
-	rewritten := 0
+	rewritten, inLine := 0, 0
 	for i, f := range funcs {
 		end := strings.Index(f, "\n}\n") // the function's closing brace, in column 0
 		if end < 0 {
@@ -117,11 +137,26 @@ func rewriteObjectReturns(src []byte) ([]byte, error) {
 		case returns != 1 || !strings.HasSuffix(body, returnOut):
 			return nil, fmt.Errorf("object fields: a function building a field set does not end in one `return out`: %.80q", f)
 		}
-		funcs[i] = strings.TrimSuffix(body, returnOut) + returnFields + f[end+2:]
+		if allMatch(outUse.FindAllString(body, -1), syncUses) && strings.Count(body, dispatchLine) == 1 {
+			body = strings.Replace(body, fieldSetLine, objectFieldLine, 1)
+			funcs[i] = strings.Replace(body, dispatchLine, "", 1) + f[end+2:]
+			inLine++
+		} else {
+			funcs[i] = strings.TrimSuffix(body, returnOut) + returnFields + f[end+2:]
+		}
 		rewritten++
 	}
-	if rewritten == 0 {
-		return nil, fmt.Errorf("object fields: no object marshaller of the expected shape: gqlgen's output has changed, review the rewrite")
+	if rewritten == 0 || inLine == 0 {
+		return nil, fmt.Errorf("object fields: no object marshaller (or none resolved in line) of the expected shape: gqlgen's output has changed, review the rewrite")
 	}
 	return []byte(strings.Join(funcs, "\nfunc ")), nil
+}
+
+func allMatch(lines []string, res []*regexp.Regexp) bool {
+	for _, line := range lines {
+		if !matchesAny([]byte(line), res) {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,42 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 func (ec *executionContext) marshalNProduct2ᚕᚖProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Product) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -87,7 +123,9 @@ func TestRewrite(t *testing.T) {
 	for _, want := range []string{
 		"\tret := marshalList(ctx, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {\n\t\tfc := graphql.GetFieldContext(ctx)\n",
 		"\tdeferred := newDeferredGroup(ctx, fields)\n",
-		"\treturn objectFields{fields, out.Values}\n}\n",
+		"\treturn &objectFields{fields: fields, Values: out.Values}\n}\n",
+		"\tout := newObjectFields(fields)\n\tdeferred := newDeferredGroup(ctx, fields)\n",
+		"\t}\n\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\n\tif n := len(deferred.Defers); n > 0 {\n\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n",
 		"(ret graphql.Marshaler) {\n\tif plainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n\t}\n\treturn graphql.ResolveField(\n",
 	} {
 		if !strings.Contains(string(out), want) {
@@ -111,7 +149,8 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 		"another use of the group (its path)":     {"\tout.Dispatch(ctx)\n", "\tout.Dispatch(ctx)\n\t_ = deferred.Path\n"},
 		"the group not right after the field set": {"\tout := graphql.NewFieldSet(fields)\n\tdeferred", "\tout := graphql.NewFieldSet(fields)\n\t_ = 1\n\tdeferred"},
 		"an object returning out twice":           {"\tout.Dispatch(ctx)\n", "\tout.Dispatch(ctx)\n\tif out == nil {\n\t\treturn out\n\t}\n"},
-		"an object returning something else":      {"\treturn out\n}\n\nfunc", "\treturn graphql.Null\n}\n\nfunc"},
+		"an object returning something else":      {"\treturn out\n}\n\nfunc (ec *executionContext) marshalNProduct", "\treturn graphql.Null\n}\n\nfunc (ec *executionContext) marshalNProduct"},
+		"no object resolved in line":              {"\t\t\tout.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)\n", "\t\t\tout.Concurrently(i, f)\n"},
 		"out returned without a field set":        {"\treturn ret\n}\n", "\treturn ret\n}\n\nfunc y() graphql.Marshaler {\n\treturn out\n}\n"},
 		"a marshaller that may map to null":       {"res := graphql.MarshalString(v)", "res := graphql.MarshalTime(v)"},
 		"a marshaller reading its context":        {"\t_ = sel\n\tres := graphql.MarshalString(v)", "\t_ = sel\n\t_ = graphql.GetFieldContext(ctx)\n\tres := graphql.MarshalString(v)"},
@@ -162,11 +201,12 @@ func TestCommittedExecutorIsRewritten(t *testing.T) {
 	if strings.Contains(s, "MarshalSliceConcurrently") || strings.Contains(s, "NewDeferredGroup") {
 		t.Error("graph/generated.go holds gqlgen's output without the rewrites: run go generate ./graph")
 	}
-	if objects, groups := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "deferred := newDeferredGroup(ctx, fields)"); objects == 0 || groups != objects {
-		t.Errorf("%d objects, %d rewritten deferred groups", objects, groups)
+	fieldSets, inLine := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "out := newObjectFields(fields)")
+	if groups := strings.Count(s, "deferred := newDeferredGroup(ctx, fields)"); fieldSets == 0 || inLine == 0 || groups != fieldSets+inLine {
+		t.Errorf("%d objects with a field set, %d without, %d rewritten deferred groups", fieldSets, inLine, groups)
 	}
-	if objects, returns := strings.Count(s, "out := graphql.NewFieldSet(fields)"), strings.Count(s, "\treturn objectFields{fields, out.Values}\n"); returns != objects {
-		t.Errorf("%d objects, %d rewritten returns", objects, returns)
+	if returns := strings.Count(s, "\treturn &objectFields{fields: fields, Values: out.Values}\n"); returns != fieldSets {
+		t.Errorf("%d objects with a field set, %d rewritten returns", fieldSets, returns)
 	}
 	if strings.Count(s, "\tif plainFields(ec.OperationContext)") == 0 {
 		t.Error("no plain field is rewritten")
