@@ -100,12 +100,17 @@ func TestEd25519KeyRotation(t *testing.T) {
 		}
 		return nil
 	})
-	fresh := c.Login("ann@example.com", "password-ann")
-	set := fetchJWKS(t, s)
-	newKid, err := verifyWithJWKS(set, fresh.AccessToken)
-	if err != nil || newKid == oldKid {
-		t.Fatalf("new token kid %q (old %q): %v", newKid, oldKid, err)
-	}
+	// The new key is published a second before it signs (so that every instance can find it).
+	var set jwkSet
+	eventually(t, 5*time.Second, "tokens signed with the new key", func() error {
+		fresh := c.Login("ann@example.com", "password-ann")
+		set = fetchJWKS(t, s)
+		newKid, err := verifyWithJWKS(set, fresh.AccessToken)
+		if err != nil || newKid == oldKid {
+			return fmt.Errorf("new token kid %q (old %q): %v", newKid, oldKid, err)
+		}
+		return nil
+	})
 	// Tokens signed by the previous key keep working until they expire.
 	if _, err := verifyWithJWKS(set, old.AccessToken); err != nil {
 		t.Fatalf("old token no longer verifies with the JWKS: %v", err)

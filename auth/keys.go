@@ -60,10 +60,18 @@ type Ed25519Keys struct {
 	mu         sync.RWMutex
 	signKID    string
 	signKey    ed25519.PrivateKey
+	signFrom   time.Time // when the newest key may sign (keyActivation after it was created)
+	prevKID    string    // the key before it, which signs until then ("" when there is none)
+	prevKey    ed25519.PrivateKey
 	public     map[string]ed25519.PublicKey
 	jwks       []byte
 	lastReload time.Time
 }
+
+// keyActivation is how long a new key is published before it signs. Verifying reloads the keys for
+// an unknown kid at most once a second; a token signed with a key at least a second old therefore
+// reaches no instance whose last reload was both recent and earlier than the key.
+const keyActivation = time.Second
 
 // NewEd25519Keys loads the stored keys, creating or rotating the signing key if it is due.
 func NewEd25519Keys(ctx context.Context, db *bun.DB, rotateEvery, retainFor time.Duration) (*Ed25519Keys, error) {
@@ -79,6 +87,9 @@ func (k *Ed25519Keys) Method() jwt.SigningMethod { return jwt.SigningMethodEdDSA
 func (k *Ed25519Keys) Signing() (string, any) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
+	if k.prevKID != "" && time.Now().Before(k.signFrom) {
+		return k.prevKID, k.prevKey
+	}
 	return k.signKID, k.signKey
 }
 
@@ -117,8 +128,8 @@ func (k *Ed25519Keys) JWKS() []byte {
 }
 
 // Maintain creates a signing key if the newest is older than rotateEvery (or there is none),
-// deletes keys whose tokens have all expired, and reloads. Instances call it periodically; two
-// rotating at once merely add two keys, both of which verify.
+// deletes keys whose tokens have all expired, and reloads. Instances call it periodically; of
+// instances rotating (or starting) at once, one adds the key (store.AddSigningKeyIfDue).
 func (k *Ed25519Keys) Maintain(ctx context.Context) error {
 	keys, err := store.SigningKeys(ctx, k.db, ed25519Algorithm)
 	if err != nil {
@@ -126,7 +137,7 @@ func (k *Ed25519Keys) Maintain(ctx context.Context) error {
 	}
 	now := time.Now()
 	if len(keys) == 0 || now.Sub(keys[len(keys)-1].CreatedAt) >= k.rotateEvery {
-		if err := k.create(ctx); err != nil {
+		if err := k.create(ctx, now.Add(-k.rotateEvery)); err != nil {
 			return err
 		}
 		if keys, err = store.SigningKeys(ctx, k.db, ed25519Algorithm); err != nil {
@@ -152,15 +163,17 @@ func (k *Ed25519Keys) MaintenanceInterval() time.Duration {
 	return min(max(k.rotateEvery/4, time.Second), time.Hour)
 }
 
-func (k *Ed25519Keys) create(ctx context.Context) error {
+// create adds a signing key unless another instance has added one since dueBefore.
+func (k *Ed25519Keys) create(ctx context.Context, dueBefore time.Time) error {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
 	}
-	return store.AddSigningKey(ctx, k.db, &model.SigningKey{
+	_, err = store.AddSigningKeyIfDue(ctx, k.db, &model.SigningKey{
 		KID: randomID(), Algorithm: ed25519Algorithm,
 		PrivateKey: base64.RawStdEncoding.EncodeToString(priv.Seed()),
-	})
+	}, dueBefore)
+	return err
 }
 
 type jwk struct {
@@ -184,8 +197,9 @@ func (k *Ed25519Keys) reload(ctx context.Context) error {
 	set := struct {
 		Keys []jwk `json:"keys"`
 	}{Keys: make([]jwk, 0, len(keys))}
-	var newest ed25519.PrivateKey
+	var newest, previous ed25519.PrivateKey
 	for _, sk := range keys {
+		previous = newest
 		seed, err := base64.RawStdEncoding.DecodeString(sk.PrivateKey)
 		if err != nil || len(seed) != ed25519.SeedSize {
 			return fmt.Errorf("signing key %s is malformed", sk.KID)
@@ -203,6 +217,11 @@ func (k *Ed25519Keys) reload(ctx context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.signKID, k.signKey = keys[len(keys)-1].KID, newest
+	k.signFrom = keys[len(keys)-1].CreatedAt.Add(keyActivation)
+	k.prevKID, k.prevKey = "", previous
+	if len(keys) > 1 {
+		k.prevKID = keys[len(keys)-2].KID
+	}
 	k.public, k.jwks, k.lastReload = public, doc, time.Now()
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -15,11 +16,29 @@ func SigningKeys(ctx context.Context, db bun.IDB, algorithm string) ([]model.Sig
 	return keys, err
 }
 
-// AddSigningKey stores a new signing key.
-func AddSigningKey(ctx context.Context, db bun.IDB, k *model.SigningKey) error {
-	k.CreatedAt = now()
-	_, err := db.NewInsert().Model(k).Exec(ctx)
-	return err
+// AddSigningKeyIfDue stores k unless a key of its algorithm created after dueBefore exists, and
+// reports whether it did. The check and the insert hold the table's write lock (SQLite's write
+// transactions run one at a time; PostgreSQL locks the table against other writers), so that
+// instances starting or rotating together add one key, not one each: a key added beside another
+// that an instance has not loaded yet would sign tokens the other instance cannot verify.
+func AddSigningKeyIfDue(ctx context.Context, db *bun.DB, k *model.SigningKey, dueBefore time.Time) (added bool, err error) {
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if IsPostgres(tx) {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE signing_keys IN EXCLUSIVE MODE"); err != nil {
+				return err
+			}
+		}
+		recent, err := tx.NewSelect().Model((*model.SigningKey)(nil)).
+			Where("algorithm = ? AND created_at > ?", k.Algorithm, dueBefore.UTC()).Exists(ctx)
+		if err != nil || recent {
+			return err
+		}
+		k.CreatedAt = now()
+		_, err = tx.NewInsert().Model(k).Exec(ctx)
+		added = err == nil
+		return err
+	})
+	return added, err
 }
 
 // DeleteSigningKeys removes keys by kid.
