@@ -272,8 +272,7 @@ func (a *App) Close() error {
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	trusted, _ := parsePrefixes(a.cfg.TrustedProxies) // LoadConfig has rejected bad ones
-	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), trusted, a.sockets.guard(a.publishChanges(
+	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), a.cfg.TrustedProxies, a.sockets.guard(a.publishChanges(
 		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
@@ -291,9 +290,7 @@ func (a *App) routes() http.Handler {
 	if a.metrics != nil && a.cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", a.metrics.handler())
 	}
-	origins, _ := parseOrigins(a.cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones
-	headers, _ := parseHeaders(a.cfg.CORSAllowedHeaders)
-	return a.observe(cors(origins, headers, recoverPanics(a.log, mux)))
+	return a.observe(cors(a.cfg.CORSAllowedOrigins, a.cfg.CORSAllowedHeaders, recoverPanics(a.log, mux)))
 }
 
 func (a *App) graphQLServer() *handler.Server {

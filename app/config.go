@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -48,8 +49,12 @@ type Config struct {
 	LogFormat string
 	LogLevel  string
 
-	CORSAllowedOrigins string
-	CORSAllowedHeaders string
+	// CORSAllowedOrigins are the origins whose pages may call the API, as browsers send them (lower
+	// case, no default port), or "*" for any (ParseCORSOrigins reads CORS_ALLOWED_ORIGINS).
+	CORSAllowedOrigins []string
+	// CORSAllowedHeaders are the request headers those pages may send besides the defaults
+	// (ParseCORSHeaders reads CORS_ALLOWED_HEADERS).
+	CORSAllowedHeaders []string
 	Metrics            bool
 	MetricsAddr        string // "": /metrics on the public port; host:port: on a listener of its own there
 
@@ -70,7 +75,7 @@ type Config struct {
 	DeviceTokenTTL          time.Duration
 	RegisterLimitPerAddress auth.Rate
 	PasswordHashQueue       int
-	TrustedProxies          string
+	TrustedProxies          []netip.Prefix // ParseTrustedProxies reads TRUSTED_PROXIES
 
 	// GraphQL over WebSocket (app/websocket.go; README, Subscriptions).
 	WSInitTimeout              time.Duration
@@ -127,15 +132,15 @@ func settings(c *Config) []setting {
 		{"GRAPHIQL", "graphiql", "serve the GraphiQL page at /", boolVar(&c.GraphiQL, true), false},
 		{"MAX_BODY_BYTES", "max-body-bytes", "size of a request body in bytes (larger: 413); 0: no limit", intVar(&c.MaxBodyBytes, 1<<20), false},
 		{"REQUEST_TIMEOUT", "request-timeout", "execution time of one GraphQL request (then TIMEOUT); 0: no limit", durationVar(&c.RequestTimeout, 10*time.Second), false},
-		{"LOGIN_LIMIT_PER_ACCOUNT", "login-limit-per-account", "failed logins per account: N at once, refilled at N per duration (e.g. 10/10m); 0: no limit", rateVar(&c.LoginLimitPerAccount, "10/10m"), false},
-		{"LOGIN_LIMIT_PER_ADDRESS", "login-limit-per-address", "failed logins per client address, as N/duration; 0: no limit", rateVar(&c.LoginLimitPerAddress, "50/10m"), false},
-		{"LOGIN_LIMIT_PER_DEVICE", "login-limit-per-device", "failed logins per trusted device (a login with a valid device token, which the per-account and per-address limits do not hold), as N/duration; 0: no limit", rateVar(&c.LoginLimitPerDevice, "10/10m"), false},
+		{"LOGIN_LIMIT_PER_ACCOUNT", "login-limit-per-account", "failed logins per account: N at once, refilled at N per duration (e.g. 10/10m); 0: no limit", parsedVar(&c.LoginLimitPerAccount, "10/10m", auth.ParseRate), false},
+		{"LOGIN_LIMIT_PER_ADDRESS", "login-limit-per-address", "failed logins per client address, as N/duration; 0: no limit", parsedVar(&c.LoginLimitPerAddress, "50/10m", auth.ParseRate), false},
+		{"LOGIN_LIMIT_PER_DEVICE", "login-limit-per-device", "failed logins per trusted device (a login with a valid device token, which the per-account and per-address limits do not hold), as N/duration; 0: no limit", parsedVar(&c.LoginLimitPerDevice, "10/10m", auth.ParseRate), false},
 		{"DEVICE_TOKEN_TTL", "device-token-ttl", "how long a device token (returned by login and refreshToken) keeps its client trusted without another login or refresh", durationVar(&c.DeviceTokenTTL, 8760*time.Hour), false},
-		{"REGISTER_LIMIT_PER_ADDRESS", "register-limit-per-address", "registrations per client address, as N/duration; 0: no limit", rateVar(&c.RegisterLimitPerAddress, "20/1h"), false},
+		{"REGISTER_LIMIT_PER_ADDRESS", "register-limit-per-address", "registrations per client address, as N/duration; 0: no limit", parsedVar(&c.RegisterLimitPerAddress, "20/1h", auth.ParseRate), false},
 		{"PASSWORD_HASH_QUEUE", "password-hash-queue", "password checks that may wait for a hashing slot; more are refused with TOO_MANY_REQUESTS; -1: no limit", intVar(&c.PasswordHashQueue, 64), false},
-		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", stringVar(&c.TrustedProxies, ""), false},
-		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", stringVar(&c.CORSAllowedOrigins, ""), false},
-		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "comma-separated request headers those pages may send besides the defaults (Authorization, Content-Type, Apollo client awareness, W3C trace context, sentry-trace, …)", stringVar(&c.CORSAllowedHeaders, ""), false},
+		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty: the TCP peer is the client", parsedVar(&c.TrustedProxies, "", ParseTrustedProxies), false},
+		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "comma-separated origins (e.g. https://shop.example.com) whose web pages may call the API, or * for any; empty allows none", parsedVar(&c.CORSAllowedOrigins, "", ParseCORSOrigins), false},
+		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "comma-separated request headers those pages may send besides the defaults (Authorization, Content-Type, Apollo client awareness, W3C trace context, sentry-trace, …)", parsedVar(&c.CORSAllowedHeaders, "", ParseCORSHeaders), false},
 		{"WS_INIT_TIMEOUT", "ws-init-timeout", "how long a WebSocket may take to send connection_init (then closed with 4408)", durationVar(&c.WSInitTimeout, 10*time.Second), false},
 		{"WS_PING_INTERVAL", "ws-ping-interval", "how often the server pings a WebSocket; one that answers no pong within twice this is dropped; 0: no pings", durationVar(&c.WSPingInterval, 25*time.Second), false},
 		{"WS_MAX_CONNECTIONS_PER_ADDRESS", "ws-max-connections-per-address", "open WebSockets per client address (more are refused with HTTP 429); 0: no limit", intVar(&c.WSMaxConnectionsPerAddress, 50), false},
@@ -244,12 +249,6 @@ func (c *Config) validate() error {
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
 	}
-	if _, err := parseOrigins(c.CORSAllowedOrigins); err != nil {
-		problems = append(problems, err.Error())
-	}
-	if _, err := parseHeaders(c.CORSAllowedHeaders); err != nil {
-		problems = append(problems, err.Error())
-	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		problems = append(problems, "LOG_FORMAT must be text or json")
 	}
@@ -279,4 +278,24 @@ func boolVar(p *bool, def bool) func(*flag.FlagSet, string, string) {
 
 func durationVar(p *time.Duration, def time.Duration) func(*flag.FlagSet, string, string) {
 	return func(fs *flag.FlagSet, name, usage string) { fs.DurationVar(p, name, def, usage) }
+}
+
+// parsedVar binds a setting that parse reads into its typed field, once, as the flag or variable is
+// set: a value parse refuses fails LoadConfig with parse's error, and no later code parses it
+// again. def is the built-in default (shown in the usage text unless empty).
+func parsedVar[T any](p *T, def string, parse func(string) (T, error)) func(*flag.FlagSet, string, string) {
+	return func(fs *flag.FlagSet, name, usage string) {
+		v, err := parse(def)
+		if err != nil {
+			panic(err) // a built-in default
+		}
+		*p = v
+		if def != "" {
+			usage += " (default " + def + ")"
+		}
+		fs.Func(name, usage, func(s string) (err error) {
+			*p, err = parse(s)
+			return err
+		})
+	}
 }

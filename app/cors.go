@@ -27,29 +27,32 @@ var corsDefaultHeaders = []string{
 	"traceparent", "tracestate", "baggage", "sentry-trace",
 }
 
-// parseHeaders reads CORS_ALLOWED_HEADERS, comma-separated header names pages may send besides
-// corsDefaultHeaders, and returns the whole Access-Control-Allow-Headers value.
-func parseHeaders(list string) (string, error) {
-	headers := slices.Clone(corsDefaultHeaders)
+// ParseCORSHeaders reads CORS_ALLOWED_HEADERS: comma-separated names of request headers pages may
+// send besides corsDefaultHeaders. It returns those not among the defaults, each once (header names
+// are compared without regard to case).
+func ParseCORSHeaders(list string) ([]string, error) {
+	var extra []string
 	for item := range strings.SplitSeq(list, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
 		if !isToken(item) {
-			return "", fmt.Errorf("CORS_ALLOWED_HEADERS: %q is not a header name", item)
+			return nil, fmt.Errorf("%q is not a header name", item)
 		}
-		if !slices.ContainsFunc(headers, func(h string) bool { return strings.EqualFold(h, item) }) {
-			headers = append(headers, item)
+		same := func(h string) bool { return strings.EqualFold(h, item) }
+		if !slices.ContainsFunc(corsDefaultHeaders, same) && !slices.ContainsFunc(extra, same) {
+			extra = append(extra, item)
 		}
 	}
-	return strings.Join(headers, ", "), nil
+	return extra, nil
 }
 
-// parseOrigins reads CORS_ALLOWED_ORIGINS: a comma-separated list of origins such as
+// ParseCORSOrigins reads CORS_ALLOWED_ORIGINS: a comma-separated list of origins such as
 // https://shop.example.com or http://localhost:3000 (scheme, host and optional port; nothing
-// else), or "*" for any origin. Empty means none: browsers on other origins are refused.
-func parseOrigins(list string) ([]string, error) {
+// else), or "*" for any origin. Empty means none: browsers on other origins are refused. It returns
+// them as browsers send them: in lower case, without the scheme's default port.
+func ParseCORSOrigins(list string) ([]string, error) {
 	var origins []string
 	for item := range strings.SplitSeq(list, ",") {
 		item = strings.TrimSpace(item)
@@ -63,7 +66,7 @@ func parseOrigins(list string) ([]string, error) {
 		u, err := url.Parse(item)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://shop.example.com", item)
+			return nil, fmt.Errorf("%q is not an origin such as https://shop.example.com", item)
 		}
 		// Browsers send origins in lower case, and without the scheme's default port.
 		host := strings.ToLower(u.Host)
@@ -76,12 +79,13 @@ func parseOrigins(list string) ([]string, error) {
 }
 
 // cors answers preflight requests and marks responses to allowed origins as readable by them.
-// With no allowed origins it adds nothing, not even Vary, so the default has no cost.
-// allowHeaders is the Access-Control-Allow-Headers value (parseHeaders).
-func cors(origins []string, allowHeaders string, next http.Handler) http.Handler {
+// With no allowed origins it adds nothing, not even Vary, so the default has no cost. origins and
+// extraHeaders are CORS_ALLOWED_ORIGINS and CORS_ALLOWED_HEADERS as their parsers return them.
+func cors(origins, extraHeaders []string, next http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return next
 	}
+	allowHeaders := strings.Join(slices.Concat(corsDefaultHeaders, extraHeaders), ", ")
 	anyOrigin := slices.Contains(origins, "*")
 	allowed := func(origin string) bool { return anyOrigin || slices.Contains(origins, origin) }
 

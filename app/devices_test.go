@@ -48,7 +48,7 @@ func deviceServer(t *testing.T, adjust func(*app.Config)) (*apptest.Server, *app
 		c.LoginLimitPerAccount = auth.Rate{Burst: 3, Per: time.Hour}
 		c.LoginLimitPerAddress = auth.Rate{}
 		c.LoginLimitPerDevice = auth.Rate{Burst: 3, Per: time.Hour}
-		c.TrustedProxies = "127.0.0.1/32, ::1"
+		c.TrustedProxies = parsed(t, app.ParseTrustedProxies, "127.0.0.1/32, ::1")
 		if adjust != nil {
 			adjust(c)
 		}

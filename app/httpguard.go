@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -8,6 +9,32 @@ import (
 
 	"github.com/shopql/shopql/auth"
 )
+
+// ParseTrustedProxies reads TRUSTED_PROXIES: comma-separated CIDRs (their host bits dropped) or
+// single addresses (each a prefix of its own length, an IPv4-mapped IPv6 one as its IPv4 address).
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("not an address or CIDR: %q", part)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("not an address or CIDR: %q", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
 
 // guardGraphQL bounds the request body to maxBody bytes (the transport answers 413 when it is
 // exceeded, see httpspec.go) and records the client's address for the login and registration

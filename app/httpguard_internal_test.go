@@ -8,7 +8,7 @@ import (
 // TestClientAddress: the client is the right-most X-Forwarded-For address outside the trusted
 // proxies, in every form proxies write it; IPv6 clients count per /64.
 func TestClientAddress(t *testing.T) {
-	trusted, err := parsePrefixes("10.0.0.1")
+	trusted, err := ParseTrustedProxies("10.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

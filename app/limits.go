@@ -2,10 +2,6 @@ package app
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"net/netip"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -84,48 +80,5 @@ func (c *Config) limitProblems() []string {
 	if c.RequestTimeout < 0 {
 		problems = append(problems, "REQUEST_TIMEOUT must not be negative (0 disables it)")
 	}
-	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
-		problems = append(problems, "TRUSTED_PROXIES: "+err.Error())
-	}
 	return problems
-}
-
-// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
-func parsePrefixes(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if !strings.Contains(part, "/") {
-			a, err := netip.ParseAddr(part)
-			if err != nil {
-				return nil, fmt.Errorf("not an address or CIDR: %q", part)
-			}
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			return nil, fmt.Errorf("not an address or CIDR: %q", part)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-// rateVar binds a rate such as "10/15m" (auth.ParseRate).
-func rateVar(p *auth.Rate, def string) func(*flag.FlagSet, string, string) {
-	return func(fs *flag.FlagSet, name, usage string) {
-		r, err := auth.ParseRate(def)
-		if err != nil {
-			panic(err) // a built-in default
-		}
-		*p = r
-		fs.Func(name, usage+" (default "+def+")", func(s string) (err error) {
-			*p, err = auth.ParseRate(s)
-			return err
-		})
-	}
 }

@@ -160,7 +160,9 @@ func TestRequestLogLine(t *testing.T) {
 // that by default no origin is allowed.
 func TestCORS(t *testing.T) {
 	const allowed = "https://shop.example.com"
-	s := apptest.New(t, func(c *app.Config) { c.CORSAllowedOrigins = allowed + ", http://localhost:3000" })
+	s := apptest.New(t, func(c *app.Config) {
+		c.CORSAllowedOrigins = parsed(t, app.ParseCORSOrigins, allowed+", http://localhost:3000")
+	})
 	preflight := func(s *apptest.Server, origin string) rawResponse {
 		return send(t, s, "OPTIONS", "/graphql", "", map[string]string{
 			"Origin": origin, "Access-Control-Request-Method": "POST",
@@ -191,7 +193,9 @@ func TestCORS(t *testing.T) {
 
 	// An origin configured with its scheme's default port (or in upper case) matches what browsers
 	// send: no default port, lower case.
-	withPort := apptest.New(t, func(c *app.Config) { c.CORSAllowedOrigins = "HTTPS://Shop.Example.com:443" })
+	withPort := apptest.New(t, func(c *app.Config) {
+		c.CORSAllowedOrigins = parsed(t, app.ParseCORSOrigins, "HTTPS://Shop.Example.com:443")
+	})
 	if r := preflight(withPort, allowed); r.status != http.StatusNoContent {
 		t.Errorf("origin configured with :443, browser sends %s: preflight %d", allowed, r.status)
 	}
@@ -211,7 +215,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("by default no origin is allowed: %v", r.header)
 	}
 
-	open := apptest.New(t, func(c *app.Config) { c.CORSAllowedOrigins = "*" })
+	open := apptest.New(t, func(c *app.Config) { c.CORSAllowedOrigins = parsed(t, app.ParseCORSOrigins, "*") })
 	if r := preflight(open, "http://anything.test:8000"); r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "http://anything.test:8000" {
 		t.Errorf("* allows any origin: %d %v", r.status, r.header)
 	}
@@ -222,8 +226,8 @@ func TestCORS(t *testing.T) {
 func TestCORSAllowedHeaders(t *testing.T) {
 	const origin = "https://shop.example.com"
 	s := apptest.New(t, func(c *app.Config) {
-		c.CORSAllowedOrigins = origin
-		c.CORSAllowedHeaders = " X-Shop-Tenant ,, traceparent"
+		c.CORSAllowedOrigins = parsed(t, app.ParseCORSOrigins, origin)
+		c.CORSAllowedHeaders = parsed(t, app.ParseCORSHeaders, " X-Shop-Tenant ,, traceparent")
 	})
 	r := send(t, s, "OPTIONS", "/graphql", "", map[string]string{
 		"Origin": origin, "Access-Control-Request-Method": "POST",

@@ -189,7 +189,7 @@ func loginWith(t *testing.T, c *apptest.Client, email, password string, h http.H
 
 // TestMySessions: the caller's live sessions, newest first, with what their logins sent.
 func TestMySessions(t *testing.T) {
-	s := apptest.New(t, func(c *app.Config) { c.TrustedProxies = "127.0.0.1/32,::1/128" })
+	s := apptest.New(t, func(c *app.Config) { c.TrustedProxies = parsed(t, app.ParseTrustedProxies, "127.0.0.1/32,::1/128") })
 	c := s.Client()
 	c.Register("ann@example.com", "password-ann")
 	long := strings.Repeat("é", 300)

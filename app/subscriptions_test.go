@@ -341,7 +341,9 @@ func TestSubscriptionClosesOnRevocation(t *testing.T) {
 }
 
 func TestSubscriptionOrigin(t *testing.T) {
-	s := newShop(t, func(c *app.Config) { c.CORSAllowedOrigins = "https://shop.example.com" })
+	s := newShop(t, func(c *app.Config) {
+		c.CORSAllowedOrigins = parsed(t, app.ParseCORSOrigins, "https://shop.example.com")
+	})
 	host := strings.TrimPrefix(s.URL, "http://")
 	for _, tc := range []struct {
 		origin string

@@ -67,7 +67,7 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	s := apptest.New(t, func(c *app.Config) {
 		c.LoginLimitPerAccount = auth.Rate{}
 		c.LoginLimitPerAddress = auth.Rate{Burst: 3, Per: time.Hour}
-		c.TrustedProxies = "127.0.0.1/32, ::1"
+		c.TrustedProxies = parsed(t, app.ParseTrustedProxies, "127.0.0.1/32, ::1")
 	})
 	c := s.Client()
 	c.Register("ann@example.com", "password-ann")

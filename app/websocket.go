@@ -41,9 +41,8 @@ const (
 
 // sockets are the WebSocket connections of one App.
 type sockets struct {
-	cfg     Config
-	auth    *auth.Service
-	origins []string // CORS_ALLOWED_ORIGINS, parsed
+	cfg  Config
+	auth *auth.Service
 
 	mu         sync.Mutex
 	perAddress map[string]int
@@ -51,8 +50,7 @@ type sockets struct {
 }
 
 func newSockets(cfg Config, svc *auth.Service) *sockets {
-	origins, _ := parseOrigins(cfg.CORSAllowedOrigins) // LoadConfig has rejected bad ones
-	return &sockets{cfg: cfg, auth: svc, origins: origins, perAddress: map[string]int{}, live: map[*socket]struct{}{}}
+	return &sockets{cfg: cfg, auth: svc, perAddress: map[string]int{}, live: map[*socket]struct{}{}}
 }
 
 // isWebSocketUpgrade reports whether r asks to become a WebSocket.
@@ -116,7 +114,7 @@ func (s *sockets) originAllowed(r *http.Request) bool {
 	if origin == "" {
 		return true
 	}
-	if slices.Contains(s.origins, "*") || slices.Contains(s.origins, strings.ToLower(origin)) {
+	if origins := s.cfg.CORSAllowedOrigins; slices.Contains(origins, "*") || slices.Contains(origins, strings.ToLower(origin)) {
 		return true
 	}
 	u, err := url.Parse(origin)
