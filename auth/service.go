@@ -186,14 +186,11 @@ func (s *Service) Register(ctx context.Context, in model.RegisterInput) (*model.
 // has been proven. A stored hash weaker than the configured parameters is replaced. A valid device token of the account (auth/device.go) puts the login under its
 // device's limit instead of the account's and the address's.
 func (s *Service) Login(ctx context.Context, email, password, deviceToken string) (_ *model.AuthPayload, err error) {
-	done, err := s.throttle.beginLogin(ctx, email, s.trustedDevice(ctx, email, deviceToken))
+	end, err := s.loginAttempt(ctx, email, s.trustedDevice(ctx, email, deviceToken))
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		var busy *RateLimitError // the server, not the caller, was out of capacity
-		done(err == nil || errors.As(err, &busy))
-	}()
+	defer end(&err)
 	u, err := store.UserByEmail(ctx, s.db, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -211,6 +208,22 @@ func (s *Service) Login(ctx context.Context, email, password, deviceToken string
 	}
 	s.rehash(ctx, u, password)
 	return s.startSession(ctx, u.ID)
+}
+
+// loginAttempt spends a login attempt of the account email names, for a password check about to
+// be made (throttles.beginLogin; device is a trusted device's, or ""). Deferred with the address of
+// the caller's named error, end gives the attempt back when the call succeeded, or failed because
+// the server, not the caller, was out of capacity (a RateLimitError from the hasher): only failures
+// of the caller's count.
+func (s *Service) loginAttempt(ctx context.Context, email, device string) (end func(err *error), err error) {
+	done, err := s.throttle.beginLogin(ctx, email, device)
+	if err != nil {
+		return nil, err
+	}
+	return func(err *error) {
+		var busy *RateLimitError
+		done(*err == nil || errors.As(*err, &busy))
+	}, nil
 }
 
 // rehash replaces u's password hash, just proven with password, when the configured argon2id
@@ -444,14 +457,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err != nil {
 		return err
 	}
-	done, err := s.throttle.beginLogin(ctx, u.Email, "")
+	end, err := s.loginAttempt(ctx, u.Email, "")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		var busy *RateLimitError
-		done(err == nil || errors.As(err, &busy))
-	}()
+	defer end(&err)
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
 	if err != nil {
 		return err

@@ -221,7 +221,6 @@ func (t *throttles) beginLogin(ctx context.Context, email, device string) (done 
 	}, nil
 }
 
-// beginRegister spends a registration of the caller's address.
 // accountKey is the throttle key of the account an email names: a fixed-size digest of it, since
 // the email is whatever the caller sent (up to MAX_BODY_BYTES) and the table keeps keys for minutes.
 func accountKey(email string) string {
@@ -229,6 +228,7 @@ func accountKey(email string) string {
 	return string(sum[:])
 }
 
+// beginRegister spends a registration of the caller's address.
 func (t *throttles) beginRegister(ctx context.Context) error {
 	if t == nil {
 		return nil
