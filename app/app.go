@@ -107,14 +107,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	svc.SetLimits(cfg.bruteForceLimits())
 	svc.SetDeviceTokens(devices)
 	svc.SetRefreshReuseInterval(cfg.RefreshReuseInterval)
-	schema, err := store.CurrentSchema(ctx, db)
-	if err != nil {
-		catalog.Close()
-		hasher.Close()
-		return nil, err
-	}
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher,
-		feed: graph.NewProductFeed(db, schema, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
+		feed: graph.NewProductFeed(db, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}

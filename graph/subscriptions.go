@@ -36,11 +36,10 @@ func WithSubscriber(ctx context.Context, s Subscriber) context.Context {
 // database's notifications, which carry every instance's (PostgreSQL). Each change is loaded once,
 // however many subscribers receive it.
 type ProductFeed struct {
-	db     bun.IDB
-	log    *slog.Logger
-	queue  int    // events a subscription may have waiting
-	schema string // store.CurrentSchema: announcements for other schemas are not ours
-	in     chan store.ProductEvent
+	db    bun.IDB
+	log   *slog.Logger
+	queue int // events a subscription may have waiting
+	in    chan store.ProductEvent
 
 	mu   sync.RWMutex
 	subs map[*subscription]struct{}
@@ -57,10 +56,9 @@ type subscription struct {
 // feedBacklog bounds the changes waiting to be loaded and fanned out.
 const feedBacklog = 1024
 
-// NewProductFeed returns a feed whose subscriptions hold up to queue events each, for the changes
-// written to schema (store.CurrentSchema). Run delivers.
-func NewProductFeed(db bun.IDB, schema string, queue int, log *slog.Logger) *ProductFeed {
-	return &ProductFeed{db: db, log: log, queue: max(1, queue), schema: schema,
+// NewProductFeed returns a feed whose subscriptions hold up to queue events each. Run delivers.
+func NewProductFeed(db bun.IDB, queue int, log *slog.Logger) *ProductFeed {
+	return &ProductFeed{db: db, log: log, queue: max(1, queue),
 		in: make(chan store.ProductEvent, feedBacklog), subs: make(map[*subscription]struct{})}
 }
 
@@ -76,9 +74,10 @@ func (f *ProductFeed) Publish(e store.ProductEvent) {
 	}
 }
 
-// Announce publishes a change announced on store.ProductChannel.
+// Announce publishes a change announced on store.ProductChannel (the database's and schema's own:
+// store.Listen hears no other deployment's).
 func (f *ProductFeed) Announce(payload string) {
-	if e, ok := store.ParseProductEvent(payload); ok && e.Schema == f.schema {
+	if e, ok := store.ParseProductEvent(payload); ok {
 		f.Publish(e)
 	}
 }

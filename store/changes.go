@@ -20,9 +20,6 @@ type ProductEvent struct {
 	ID         int64            `json:"id"`
 	Name       string           `json:"n"`
 	Categories []int64          `json:"c"`
-	// Schema is the PostgreSQL schema written to: instances on other schemas of the same database
-	// (other shops, or tests) hear the notification too, and ignore it.
-	Schema string `json:"s,omitempty"`
 }
 
 // Concerns reports whether the event is about categoryID (0: any category).
@@ -70,9 +67,9 @@ func announceProduct(ctx context.Context, tx bun.IDB, e ProductEvent) error {
 		if err != nil {
 			return err
 		}
-		// The schema is the transaction's own, appended as the last member of the object.
-		_, err = tx.NewRaw(`SELECT pg_notify(? || `+channelScope+`, ? || to_json(current_schema())::text || '}')`,
-			ProductChannel, string(payload[:len(payload)-1])+`,"s":`).Exec(ctx)
+		// On the channel of the transaction's own database and schema (channelScope): instances on
+		// other schemas of the same database do not hear it.
+		_, err = tx.NewRaw("SELECT pg_notify(? || "+channelScope+", ?)", ProductChannel, string(payload)).Exec(ctx)
 		return err
 	}
 	if p, ok := ctx.Value(pendingKey{}).(*pendingEvents); ok {
@@ -105,15 +102,4 @@ func ProductByID(ctx context.Context, db bun.IDB, id int64) (*model.Product, err
 	p := new(model.Product)
 	err := db.NewSelect().Model(p).Relation("Category").Where("p.id = ?", id).Scan(ctx)
 	return p, found(err, "no product with ID %d", id)
-}
-
-// CurrentSchema is the schema db writes to on PostgreSQL ("" on SQLite), to recognise its own
-// ProductEvents by.
-func CurrentSchema(ctx context.Context, db bun.IDB) (string, error) {
-	if !IsPostgres(db) {
-		return "", nil
-	}
-	var schema string
-	err := db.NewRaw("SELECT current_schema()").Scan(ctx, &schema)
-	return schema, err
 }

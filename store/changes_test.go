@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -55,24 +56,8 @@ func TestProductWritesAnnounceCommittedChanges(t *testing.T) {
 	}
 	got := &events{}
 	ctx = store.WithPublisher(ctx, got.add)
-	schema, err := store.CurrentSchema(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if store.IsPostgres(db) {
-		lctx, cancel := context.WithCancel(context.Background())
-		listening := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = store.Listen(lctx, db, map[string]func(string){store.ProductChannel: func(p string) {
-				if ev, ok := store.ParseProductEvent(p); ok && ev.Schema == schema { // other tests' schemas notify too
-					got.add(ev)
-				}
-			}}, func() { close(listening) }, func() {})
-		}()
-		<-listening
-		t.Cleanup(func() { cancel(); <-done })
+		listen(t, db, got)
 	}
 	a, err := store.CreateCategory(ctx, db, "A")
 	if err != nil {
@@ -118,14 +103,74 @@ func TestProductWritesAnnounceCommittedChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []store.ProductEvent{
-		{Kind: model.ChangeKindCreated, ID: p.ID, Name: "Hammer", Categories: []int64{a.ID}, Schema: schema},
-		{Kind: model.ChangeKindUpdated, ID: p.ID, Name: "Hammer", Categories: []int64{a.ID}, Schema: schema},
-		{Kind: model.ChangeKindUpdated, ID: p.ID, Name: "Hammer", Categories: []int64{b.ID, a.ID}, Schema: schema},
-		{Kind: model.ChangeKindDeleted, ID: p.ID, Name: "Hammer", Categories: []int64{b.ID}, Schema: schema},
+		{Kind: model.ChangeKindCreated, ID: p.ID, Name: "Hammer", Categories: []int64{a.ID}},
+		{Kind: model.ChangeKindUpdated, ID: p.ID, Name: "Hammer", Categories: []int64{a.ID}},
+		{Kind: model.ChangeKindUpdated, ID: p.ID, Name: "Hammer", Categories: []int64{b.ID, a.ID}},
+		{Kind: model.ChangeKindDeleted, ID: p.ID, Name: "Hammer", Categories: []int64{b.ID}},
 	}
 	for i, w := range want {
-		if ev := got.next(t, i); ev.Kind != w.Kind || ev.ID != w.ID || ev.Name != w.Name || !slices.Equal(ev.Categories, w.Categories) || ev.Schema != w.Schema {
+		if ev := got.next(t, i); ev.Kind != w.Kind || ev.ID != w.ID || ev.Name != w.Name || !slices.Equal(ev.Categories, w.Categories) {
 			t.Errorf("event %d: got %+v, want %+v", i, ev, w)
+		}
+	}
+}
+
+// listen adds to got every product event db's database announces to db's deployment, from now
+// until the test ends.
+func listen(t *testing.T, db *bun.DB, got *events) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = store.Listen(ctx, db, map[string]func(string){store.ProductChannel: func(p string) {
+			if ev, ok := store.ParseProductEvent(p); ok {
+				got.add(ev)
+			}
+		}}, func() { close(listening) }, func() {})
+	}()
+	<-listening
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestProductEventsStayInTheirSchema: deployments in two schemas of one PostgreSQL database each
+// hear their own product changes and never the other's. Notifications from different
+// transactions arrive in commit order, so a listener that heard the other schema's change, written
+// first, would get it before its own.
+func TestProductEventsStayInTheirSchema(t *testing.T) {
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("PostgreSQL only: deployments sharing a SQLite file are one deployment")
+	}
+	ctx := context.Background()
+	var dbs [2]*bun.DB
+	var got [2]*events
+	for i := range dbs {
+		url, opts := freshDatabase(t)
+		dbs[i], got[i] = open(t, url, opts), &events{}
+		if _, err := store.Migrate(ctx, dbs[i]); err != nil {
+			t.Fatal(err)
+		}
+		listen(t, dbs[i], got[i])
+	}
+	write := func(i int, name string) {
+		t.Helper()
+		cat, err := store.CreateCategory(ctx, dbs[i], name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.CreateProduct(ctx, dbs[i], name, store.ProductFields{Description: "d", Price: 1, Quantity: 1, CategoryID: cat.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, "first in schema 0")
+	write(1, "in schema 1")
+	write(0, "second in schema 0")
+	for i, want := range [][]string{{"first in schema 0", "second in schema 0"}, {"in schema 1"}} {
+		for n, name := range want {
+			if ev := got[i].next(t, n); ev.Name != name {
+				t.Errorf("schema %d, event %d: %q, want %q", i, n, ev.Name, name)
+			}
 		}
 	}
 }
