@@ -264,27 +264,54 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
+// routes is the API's mux, and around it what every request goes through. Its patterns name no
+// method: a route answers other methods itself (405: the GraphQL transport, GraphiQL, getOnly), so
+// that the pattern a request matches, and with it the route it counts under (routeLabel), is the
+// route's whatever its method. A route switched off answers as a path no route serves, under its
+// own pattern still.
 func (a *App) routes() http.Handler {
+	// What no route serves: GraphiQL's handler when it is on (404; 405 for methods but GET and HEAD).
+	unknown := http.NotFoundHandler()
+	page := unknown
+	if a.cfg.GraphiQL {
+		page = graphiql.Handler("shopql", "/graphql")
+		unknown = page
+	}
+	metrics := unknown
+	if a.metrics != nil && a.cfg.MetricsAddr == "" {
+		metrics = getOnly(a.metrics.handler())
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), a.cfg.TrustedProxies, a.sockets.guard(a.publishChanges(
 		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
-	})
-	mux.HandleFunc("GET /readyz", a.ready)
-	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("/readyz", getOnly(http.HandlerFunc(a.ready)))
+	mux.Handle("/.well-known/jwks.json", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(a.tokens.JWKS())
+	})))
+	mux.Handle("/metrics", metrics)
+	// GraphiQL: the page at / and its embedded assets beside it.
+	mux.Handle("/{$}", page)
+	mux.Handle("/graphiql.js", page)
+	mux.Handle("/graphiql.css", page)
+	mux.Handle("/", unknown)
+	return a.observe(mux, cors(a.cfg.CORSAllowedOrigins, a.cfg.CORSAllowedHeaders, recoverPanics(a.log, mux)))
+}
+
+// getOnly answers other methods than GET and HEAD with 405, as ServeMux does for a "GET /…" pattern.
+func getOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
-	// GraphiQL: the page at / and its embedded assets beside it; any other path is a 404.
-	if a.cfg.GraphiQL {
-		mux.Handle("/", graphiql.Handler("shopql", "/graphql"))
-	}
-	if a.metrics != nil && a.cfg.MetricsAddr == "" {
-		mux.Handle("GET /metrics", a.metrics.handler())
-	}
-	return a.observe(cors(a.cfg.CORSAllowedOrigins, a.cfg.CORSAllowedHeaders, recoverPanics(a.log, mux)))
 }
 
 func (a *App) graphQLServer() *handler.Server {

@@ -129,10 +129,13 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // observe is the outermost middleware: it gives the request its id, then writes one log line and
 // updates the metrics when the request is done. It logs no header, query string or body, so that
-// no token, password or hash can reach the log.
-func (a *App) observe(next http.Handler) http.Handler {
+// no token, password or hash can reach the log. routes is the mux behind next: the request counts
+// under the route of the pattern it matches there (ServeMux.Handler, the lookup that sets
+// r.Pattern; asked here because a CORS preflight is answered before the mux sees it).
+func (a *App) observe(routes *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		_, pattern := routes.Handler(r)
 		info := &requestInfo{id: requestID(r.Header.Get(requestIDHeader))}
 		w.Header().Set(requestIDHeader, info.id)
 		rec := &statusRecorder{ResponseWriter: w}
@@ -141,16 +144,15 @@ func (a *App) observe(next http.Handler) http.Handler {
 			if rec.status == 0 {
 				rec.status = http.StatusInternalServerError
 			}
-			a.finish(r, info, rec, time.Since(start))
+			a.finish(r, routeLabel(pattern), info, rec, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r.WithContext(withRequestInfo(r.Context(), info)))
 	})
 }
 
 // finish logs the request and counts it.
-func (a *App) finish(r *http.Request, info *requestInfo, rec *statusRecorder, elapsed time.Duration) {
+func (a *App) finish(r *http.Request, route string, info *requestInfo, rec *statusRecorder, elapsed time.Duration) {
 	op, opType, codes, reasons, rejected := info.snapshot()
-	route := routeOf(r.URL.Path)
 	outcome := outcomeOf(rec.status, codes, rejected)
 	if a.metrics != nil {
 		a.metrics.observe(route, op, opType, outcome, rec.status, codes, reasons, elapsed)
@@ -206,16 +208,19 @@ func outcomeOf(status int, codes []string, rejected bool) string {
 	}
 }
 
-// routeOf maps a path to the route serving it, so that metrics labels stay few whatever paths
-// clients ask for.
-func routeOf(path string) string {
-	switch path {
-	case "/graphql", "/healthz", "/readyz", "/metrics", "/", "/.well-known/jwks.json":
-		return path
-	case "/graphiql.js", "/graphiql.css":
+// routeLabel is the route a request counts under, from the mux pattern it matches (routes): the
+// pattern's path, GraphiQL's page and assets as "/" and "/graphiql", and "other" for what no route
+// serves, so that labels stay few whatever paths clients ask for.
+func routeLabel(pattern string) string {
+	switch {
+	case pattern == "/{$}":
+		return "/"
+	case strings.HasPrefix(pattern, "/graphiql."):
 		return "/graphiql"
-	default:
+	case pattern == "/", pattern == "":
 		return "other"
+	default:
+		return pattern
 	}
 }
 
