@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -24,7 +25,7 @@ func TestGracefulShutdown(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	ctx, shutdown := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln, nil) }()
+	go func() { done <- run(ctx, cfg, apptest.Logger(t, slog.LevelWarn), ln, nil) }()
 	for i := 0; ; i++ {
 		if res, err := http.Get(url + "/healthz"); err == nil {
 			res.Body.Close()
@@ -118,7 +119,7 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 	metricsLn, private := listen()
 	ctx, shutdown := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, apptest.Logger(t, "warn"), ln, metricsLn) }()
+	go func() { done <- run(ctx, cfg, apptest.Logger(t, slog.LevelWarn), ln, metricsLn) }()
 	defer func() {
 		shutdown()
 		if err := <-done; err != nil {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func TestAdminFromSettings(t *testing.T) {
 	cfg := s.Config
 	cfg.AdminEmail, cfg.AdminPassword = "boss@example.com", "someone-elses-password"
 	s.Close()
-	if a, err := app.New(context.Background(), cfg, apptest.Logger(t, "error")); err == nil {
+	if a, err := app.New(context.Background(), cfg, apptest.Logger(t, slog.LevelError)); err == nil {
 		a.Close()
 		t.Fatal("an existing account was promoted with a password that is not its own")
 	} else if !strings.Contains(err.Error(), "ADMIN_PASSWORD is not its password") {

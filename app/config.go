@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
@@ -46,8 +47,8 @@ type Config struct {
 	DBMaxIdleConns    int
 	DBConnMaxLifetime time.Duration
 
-	LogFormat string
-	LogLevel  string
+	LogFormat string // text or json (ParseLogFormat)
+	LogLevel  slog.Level
 
 	// CORSAllowedOrigins are the origins whose pages may call the API, as browsers send them (lower
 	// case, no default port), or "*" for any (ParseCORSOrigins reads CORS_ALLOWED_ORIGINS).
@@ -120,8 +121,8 @@ func settings(c *Config) []setting {
 		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
 		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},
 		{"DB_CONN_MAX_LIFETIME", "db-conn-max-lifetime", "recycle database connections after this long", durationVar(&c.DBConnMaxLifetime, 30*time.Minute), false},
-		{"LOG_FORMAT", "log-format", "log format: text or json", stringVar(&c.LogFormat, "text"), false},
-		{"LOG_LEVEL", "log-level", "log level: debug, info, warn or error", stringVar(&c.LogLevel, "info"), false},
+		{"LOG_FORMAT", "log-format", "log format: text or json", parsedVar(&c.LogFormat, "text", ParseLogFormat), false},
+		{"LOG_LEVEL", "log-level", "log level: debug, info, warn or error", parsedVar(&c.LogLevel, "info", ParseLogLevel), false},
 		{"GRAPHQL_MAX_DEPTH", "graphql-max-depth", "deepest field nesting a query may have (introspection exempt); 0: no limit", intVar(&c.GraphQLMaxDepth, 10), false},
 		{"GRAPHQL_MAX_ALIASES", "graphql-max-aliases", "aliased fields a query may have (__typename exempt); 0: no limit", intVar(&c.GraphQLMaxAliases, 15), false},
 		{"GRAPHQL_MAX_DIRECTIVES", "graphql-max-directives", "directives a query may use; 0: no limit", intVar(&c.GraphQLMaxDirectives, 50), false},
@@ -248,14 +249,6 @@ func (c *Config) validate() error {
 	}
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		problems = append(problems, "LOG_FORMAT must be text or json")
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		problems = append(problems, "LOG_LEVEL must be debug, info, warn or error")
 	}
 	problems = append(problems, c.limitProblems()...)
 	if len(problems) > 0 {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"io"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -67,16 +68,24 @@ func TestParsedSettings(t *testing.T) {
 	if want := []string{"X-Shop-Tenant"}; !slices.Equal(cfg.CORSAllowedHeaders, want) {
 		t.Errorf("CORSAllowedHeaders = %q, want %q", cfg.CORSAllowedHeaders, want)
 	}
+	if cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "text" {
+		t.Errorf("log defaults %v %q", cfg.LogLevel, cfg.LogFormat)
+	}
+	if debug, err := load([]string{"-log-level", "DEBUG", "-log-format", "json"}, nil); err != nil || debug.LogLevel != slog.LevelDebug || debug.LogFormat != "json" {
+		t.Errorf("-log-level DEBUG -log-format json: %v %q, %v", debug.LogLevel, debug.LogFormat, err)
+	}
 	defaults, err := load(nil, nil)
 	if err != nil || defaults.TrustedProxies != nil || defaults.CORSAllowedOrigins != nil || defaults.CORSAllowedHeaders != nil {
 		t.Errorf("defaults: %v %q %q, %v", defaults.TrustedProxies, defaults.CORSAllowedOrigins, defaults.CORSAllowedHeaders, err)
 	}
 
-	for _, tt := range []struct{ env, flag, bad, reason string }{
-		{"TRUSTED_PROXIES", "trusted-proxies", "10.0.0.0/8, proxy.local", `not an address or CIDR: "proxy.local"`},
-		{"TRUSTED_PROXIES", "trusted-proxies", "10.0.0.0/33", `not an address or CIDR: "10.0.0.0/33"`},
-		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "https://a.example/app", `"https://a.example/app" is not an origin such as https://shop.example.com`},
-		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "X Bad", `"X Bad" is not a header name`},
+	for _, tt := range []struct{ env, flag, bad, reason, good string }{
+		{"TRUSTED_PROXIES", "trusted-proxies", "10.0.0.0/8, proxy.local", `not an address or CIDR: "proxy.local"`, ""},
+		{"TRUSTED_PROXIES", "trusted-proxies", "10.0.0.0/33", `not an address or CIDR: "10.0.0.0/33"`, ""},
+		{"CORS_ALLOWED_ORIGINS", "cors-allowed-origins", "https://a.example/app", `"https://a.example/app" is not an origin such as https://shop.example.com`, ""},
+		{"CORS_ALLOWED_HEADERS", "cors-allowed-headers", "X Bad", `"X Bad" is not a header name`, ""},
+		{"LOG_LEVEL", "log-level", "verbose", "must be debug, info, warn or error", "warn"},
+		{"LOG_FORMAT", "log-format", "JSON", "must be text or json", "json"},
 	} {
 		if _, err := load(nil, map[string]string{tt.env: tt.bad}); err == nil ||
 			!strings.HasPrefix(err.Error(), tt.env+": ") || !strings.HasSuffix(err.Error(), ": "+tt.reason) {
@@ -87,8 +96,8 @@ func TestParsedSettings(t *testing.T) {
 			t.Errorf("-%s %q: %v; want an error naming -%s, ending %s", tt.flag, tt.bad, err, tt.flag, tt.reason)
 		}
 		// A flag wins over its variable, even a malformed one.
-		if _, err := load([]string{"-" + tt.flag, ""}, map[string]string{tt.env: tt.bad}); err != nil {
-			t.Errorf("-%s '' with %s=%q: %v", tt.flag, tt.env, tt.bad, err)
+		if _, err := load([]string{"-" + tt.flag, tt.good}, map[string]string{tt.env: tt.bad}); err != nil {
+			t.Errorf("-%s %q with %s=%q: %v", tt.flag, tt.good, tt.env, tt.bad, err)
 		}
 	}
 }

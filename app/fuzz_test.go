@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func FuzzGraphQLEndpoint(f *testing.F) {
 	// The server logs to nowhere: a fuzz target may not write to the test log, and internal
 	// errors are caught by their code in the response instead.
 	cfg := apptest.Config(f)
-	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "text", "error"))
+	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "text", slog.LevelError))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func maxResponse(n int) int { return 64<<10 + 8*n }
 // that the answer stays within maxResponse of the request and has at most limits.MaxErrors errors.
 func FuzzResponseSize(f *testing.F) {
 	cfg := apptest.Config(f)
-	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "text", "error"))
+	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "text", slog.LevelError))
 	if err != nil {
 		f.Fatal(err)
 	}

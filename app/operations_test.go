@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,7 +43,7 @@ func loggedServer(t *testing.T, adjust ...func(*app.Config)) (*apptest.Server, *
 		f(&cfg)
 	}
 	logs := &syncBuffer{}
-	a, err := app.New(context.Background(), cfg, app.NewLogger(logs, "json", "debug"))
+	a, err := app.New(context.Background(), cfg, app.NewLogger(logs, "json", slog.LevelDebug))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func TestFlagsWinOverTheEnvironment(t *testing.T) {
 	env := map[string]string{"PORT": "eighty", "DATABASE_URL": "postgres://shop:s3cret-pw@db:5432/shop", "LOG_LEVEL": "warn"}
 	getenv := func(k string) string { return env[k] }
 	cfg, err := app.LoadConfig([]string{"-port", "8081"}, getenv, io.Discard)
-	if err != nil || cfg.Port != 8081 || cfg.LogLevel != "warn" || cfg.DatabaseURL != env["DATABASE_URL"] {
+	if err != nil || cfg.Port != 8081 || cfg.LogLevel != slog.LevelWarn || cfg.DatabaseURL != env["DATABASE_URL"] {
 		t.Fatalf("-port 8081 with PORT=eighty: %+v, %v", cfg, err)
 	}
 	var usage strings.Builder
@@ -392,7 +393,7 @@ func TestAdminAccountIsLogged(t *testing.T) {
 	apptest.WithAdmin(&cfg)
 	for i, want := range []int{1, 0} {
 		logs := &syncBuffer{}
-		a, err := app.New(context.Background(), cfg, app.NewLogger(logs, "json", "info"))
+		a, err := app.New(context.Background(), cfg, app.NewLogger(logs, "json", slog.LevelInfo))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func Config(t testing.TB) app.Config {
 	cfg.PasswordHashMemoryKiB = 64
 	cfg.PasswordHashIterations = 1
 	cfg.JWTLeeway = 0
-	cfg.LogLevel = "warn"
+	cfg.LogLevel = slog.LevelWarn
 	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
 		cfg.DatabaseURL, cfg.SearchPath = url, freshSchema(t, url)
 	} else {
@@ -108,7 +108,7 @@ func (s *Server) Restart() *Server {
 func (s *Server) Client() *Client { return &Client{t: s.t, URL: s.URL + "/graphql"} }
 
 // Logger writes the server's log into the test's log.
-func Logger(t testing.TB, level string) *slog.Logger {
+func Logger(t testing.TB, level slog.Level) *slog.Logger {
 	return app.NewLogger(testWriter{t}, "text", level)
 }
 

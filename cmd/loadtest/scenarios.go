@@ -344,7 +344,7 @@ func startBaseline(ctx context.Context, dbURL, secret string) (*baselineServer, 
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(ctx, cfg, app.NewLogger(os.Stderr, "text", "warn"))
+	a, err := app.New(ctx, cfg, app.NewLogger(os.Stderr, "text", slog.LevelWarn))
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
