@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -42,6 +43,10 @@ type App struct {
 	// adjustSchema, when set (by tests only, export_test.go), changes the executable schema's
 	// configuration before the handler is built: a way to inject failing resolvers.
 	adjustSchema func(*graph.Config)
+	// aroundFields, when set (by tests only, export_test.go), is installed as field middleware:
+	// every field then goes through graphql.ResolveField, which the differential test compares
+	// with the plain fields of the rewritten executor (graph/execution.go, plainFields).
+	aroundFields graphql.FieldMiddleware
 
 	stop func()
 	wg   sync.WaitGroup
@@ -352,6 +357,9 @@ func (a *App) graphQLServer() *handler.Server {
 	srv.AroundOperations(recordOperation)
 	srv.SetErrorPresenter(recordErrors(lim.Presenter(graph.ErrorPresenter(a.log))))
 	srv.SetRecoverFunc(graph.Recover(a.log))
+	if a.aroundFields != nil {
+		srv.AroundFields(a.aroundFields)
+	}
 	return srv
 }
 
