@@ -255,23 +255,7 @@ func plainCorpus(t *testing.T) []string {
 // answerAll posts every document of the corpus (twice) to s and returns the raw answers.
 func answerAll(t *testing.T, s *apptest.Server, docs []string) []string {
 	t.Helper()
-	post := func(body string) string {
-		req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%d %s", res.StatusCode, raw)
-	}
+	post := func(body string) string { return rawPost(t, s.URL, "", body) }
 	var out []string
 	for _, doc := range docs {
 		vars := map[string]any{"yes": true, "no": false}
@@ -290,6 +274,30 @@ func answerAll(t *testing.T, s *apptest.Server, docs []string) []string {
 	ext := fmt.Sprintf(`"extensions":{"persistedQuery":{"version":1,"sha256Hash":%q}}`, hex.EncodeToString(sum[:]))
 	out = append(out, post(`{`+ext+`}`), post(fmt.Sprintf(`{"query":%q,%s}`, doc, ext)), post(`{`+ext+`}`))
 	return out
+}
+
+// rawPost posts a request body to the server at url, with token if not "", and returns the
+// status and the body as received.
+func rawPost(t *testing.T, url, token, body string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d %s", res.StatusCode, raw)
 }
 
 func plainServer(t *testing.T) *apptest.Server {
@@ -330,6 +338,64 @@ func TestPlainFieldsAnswerWhatResolveFieldAnswersOverHTTP(t *testing.T) {
 		`["login","accessTokenExpiresAt"]`, `["products","items",1,"category"]`, `"f39":`, `"__schema"`, `PERSISTED_QUERY_NOT_FOUND`} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("no answer has %s", want)
+		}
+	}
+}
+
+// TestPlainFieldsOverWebSocketAndDatabase: the same comparison over the real resolvers and the
+// database, and over WebSocket: one subscriber served with plain fields and one with the field
+// middleware receive every change, byte for byte alike.
+func TestPlainFieldsOverWebSocketAndDatabase(t *testing.T) {
+	s := newShop(t)
+	tools := s.category(t, "Tools")
+	s.product(t, "Hammer", tools, 12.5)
+	s.product(t, "Saw", tools, 1e15)
+	const sub = `subscription { productChanged { __typename kind name product { ` +
+		`id name description price quantity __typename category { id name products { name } } } } }`
+	docs := []string{
+		`{ products { detailed names message totalCount items { id name description price quantity category { id name } }
+		   edges { cursor node { id name } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } }`,
+		`{ products(first: 0) { names items { id } edges { cursor } pageInfo { startCursor endCursor } } }`,
+		`{ categories { id name products { id name price category { name } } } }`,
+		`{ me { id email username isAdmin blocked createdAt } mySessions { id createdAt lastUsedAt expiresAt userAgent ipAddress current } }`,
+	}
+	answer := func(c *apptest.Client) []string {
+		var out []string
+		for _, doc := range docs {
+			body, _ := json.Marshal(map[string]string{"query": doc})
+			out = append(out, rawPost(t, s.URL, c.Token, string(body)))
+		}
+		return out
+	}
+	plainSock := s.Socket().Open(tokenOf(s.user))
+	plainSock.Subscribe("1", sub, nil)
+	plainUser, plainAnon := answer(s.user), answer(s.anon)
+
+	app.AroundFieldsForTest(s.App, func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+	resolvedSock := s.Socket().Open(tokenOf(s.user))
+	resolvedSock.Subscribe("1", sub, nil)
+	subscribed(t, s.Server, 2)
+	for i, got := range answer(s.user) {
+		if got != plainUser[i] {
+			t.Errorf("document %d with a token:\nplain fields: %s\nResolveField: %s", i, plainUser[i], got)
+		}
+	}
+	for i, got := range answer(s.anon) {
+		if got != plainAnon[i] {
+			t.Errorf("document %d without a token:\nplain fields: %s\nResolveField: %s", i, plainAnon[i], got)
+		}
+	}
+
+	s.product(t, "Drill", tools, 99.99)
+	s.user.MustDo(upsertProduct, productVars("Hammer", tools, 13), nil)
+	s.admin.MustDo(`mutation { deleteProduct(name: "Saw") }`, nil, nil)
+	for range 3 {
+		p, r := plainSock.Event("1"), resolvedSock.Event("1")
+		if p.String() != r.String() {
+			t.Errorf("event:\nplain fields: %s\nResolveField: %s", p, r)
+		}
+		if len(p.Errors) > 0 {
+			t.Errorf("event with errors: %s", p)
 		}
 	}
 }
