@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopql/shopql/app"
 	"github.com/shopql/shopql/app/apptest"
@@ -42,6 +43,8 @@ var (
 	fixedTime   = time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 	fixedTools  = &model.Category{ID: 7, Name: "Tools \"&\" <more>"}
 	fixedGarden = &model.Category{ID: 8, Name: "Garden\u00e9"}
+	fixedPanic  = &model.Category{ID: 9, Name: "panics"} // its products resolver panics
+	fixedFails  = &model.Category{ID: 10, Name: "fails"} // its products resolver fails
 )
 
 func fixedProduct(id int64, price float64, category *model.Category) *model.Product {
@@ -114,6 +117,10 @@ func (fixedQuery) Product(_ context.Context, name string) (*model.Product, error
 		return fixedProduct(9, math.NaN(), fixedTools), nil
 	case "orphan":
 		return fixedProduct(9, 1, nil), nil
+	case "panics":
+		return fixedProduct(9, 1, fixedPanic), nil
+	case "fails":
+		return fixedProduct(9, 1, fixedFails), nil
 	}
 	return fixedProduct(9, 9.75, fixedTools), nil
 }
@@ -140,6 +147,12 @@ type fixedCategory struct{}
 func (fixedCategory) Products(_ context.Context, objs []*model.Category) ([][]*model.Product, error) {
 	out := make([][]*model.Product, len(objs))
 	for i, c := range objs {
+		switch c {
+		case fixedPanic:
+			panic("products of " + c.Name)
+		case fixedFails:
+			return nil, &gqlerror.Error{Message: "no products", Extensions: map[string]any{"code": "NOT_FOUND"}}
+		}
 		out[i] = []*model.Product{fixedProduct(c.ID*10, 1.25, c), fixedProduct(c.ID*10+1, math.NaN(), c)}
 	}
 	return out, nil
@@ -220,6 +233,10 @@ func plainCorpus(t *testing.T) []string {
 		`{ product(name: "orphan") { name category { id } } }`,
 		`{ category(name: "x") { id name products { ` + product + ` } } }`,
 		`{ category(name: "none") { id } }`,
+		`{ product(name: "panics") { name category { id name products { id } } } }`,
+		`{ a: product(name: "fails") { name category { id products { id } } } b: product(name: "x") { category { products { name } } } }`,
+		`query($d: Boolean) { __type(name: "Query") { fields(includeDeprecated: $d) { name args(includeDeprecated: $d) { name } } } }`,
+		`mutation { __typename a: setUserBlocked(id: 1, blocked: false) { __typename id } }`,
 		`{ categories { __typename id name products { name price category { name products { id } } } } }`,
 		`{ me { id email username isAdmin blocked createdAt __typename } }`,
 		`{ user(id: 1) { id createdAt } }`,
@@ -259,7 +276,10 @@ func answerAll(t *testing.T, s *apptest.Server, docs []string) []string {
 	var out []string
 	for _, doc := range docs {
 		vars := map[string]any{"yes": true, "no": false}
-		if !strings.Contains(doc, "$yes") {
+		if strings.Contains(doc, "$d") {
+			vars = map[string]any{"d": true}
+		}
+		if !strings.Contains(doc, "$yes") && !strings.Contains(doc, "$d") {
 			vars = nil
 		}
 		body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
@@ -335,7 +355,7 @@ func TestPlainFieldsAnswerWhatResolveFieldAnswersOverHTTP(t *testing.T) {
 	}
 	// The corpus reaches what it is meant to reach.
 	for _, want := range []string{`"price":1e+21`, `["products","items",0,"price"]`, `["users",1,"createdAt"]`, `["user","createdAt"]`,
-		`["login","accessTokenExpiresAt"]`, `["products","items",1,"category"]`, `"f39":`, `"__schema"`, `PERSISTED_QUERY_NOT_FOUND`} {
+		`["login","accessTokenExpiresAt"]`, `["products","items",1,"category"]`, `"f39":`, `"__schema"`, `INTERNAL_SERVER_ERROR`, `NOT_FOUND`, `PERSISTED_QUERY_NOT_FOUND`} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("no answer has %s", want)
 		}
