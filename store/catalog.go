@@ -21,6 +21,29 @@ type Catalog struct {
 
 // NewCatalog prepares the listing statements on db. Close releases them.
 func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
+	pages, counts := catalogQueries()
+	c := &Catalog{}
+	queries := map[*(*sql.Stmt)]string{
+		&c.pages[0][0]: pages[0][0], &c.pages[0][1]: pages[0][1],
+		&c.pages[1][0]: pages[1][0], &c.pages[1][1]: pages[1][1],
+		&c.counts[0]: counts[0], &c.counts[1]: counts[1],
+	}
+	for stmt, query := range queries {
+		if IsPostgres(db) {
+			query = numberPlaceholders(query)
+		}
+		prepared, err := db.DB.PrepareContext(ctx, query)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("prepare catalog query: %w", err)
+		}
+		*stmt = prepared
+	}
+	return c, nil
+}
+
+// catalogQueries are the listing's statements with SQLite's placeholders, indexed as Catalog's.
+func catalogQueries() (pages [2][2]string, counts [2]string) {
 	const (
 		detailed  = `SELECT p.id, p.name, p.description, p.price, p.quantity, p.category_id, c.name, `
 		namesOnly = `SELECT p.id, p.name, `
@@ -36,29 +59,16 @@ func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
 	// while planning, and so marks the statement to be prepared again whenever that parameter is
 	// bound — every execution, which parsed and planned the page query each time (a third of its
 	// cost). An expression is evaluated when the statement runs; the plan needs no LIMIT value.
+	// TestCatalogQueriesStayPrepared checks it with SQLite's own count of re-preparations.
 	const limit = ` LIMIT ? + 0`
-	c := &Catalog{}
 	// The planner uses products_category_id_id_idx for a category and the primary key otherwise.
-	queries := map[*(*sql.Stmt)]string{
-		&c.pages[0][0]: detailed + withTotal + detailedFrom + ` WHERE p.id > ? ORDER BY p.id` + limit,
-		&c.pages[0][1]: detailed + withTotalIn + detailedFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit,
-		&c.pages[1][0]: namesOnly + withTotal + namesFrom + ` WHERE p.id > ? ORDER BY p.id` + limit,
-		&c.pages[1][1]: namesOnly + withTotalIn + namesFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit,
-		&c.counts[0]:   total,
-		&c.counts[1]:   total + ` WHERE id = ?`,
-	}
-	for stmt, query := range queries {
-		if IsPostgres(db) {
-			query = numberPlaceholders(query)
-		}
-		prepared, err := db.DB.PrepareContext(ctx, query)
-		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("prepare catalog query: %w", err)
-		}
-		*stmt = prepared
-	}
-	return c, nil
+	pages[0][0] = detailed + withTotal + detailedFrom + ` WHERE p.id > ? ORDER BY p.id` + limit
+	pages[0][1] = detailed + withTotalIn + detailedFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit
+	pages[1][0] = namesOnly + withTotal + namesFrom + ` WHERE p.id > ? ORDER BY p.id` + limit
+	pages[1][1] = namesOnly + withTotalIn + namesFrom + ` WHERE p.id > ? AND p.category_id = ? ORDER BY p.id` + limit
+	counts[0] = total
+	counts[1] = total + ` WHERE id = ?`
+	return pages, counts
 }
 
 // Close releases the prepared statements.
