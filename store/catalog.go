@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -118,10 +119,14 @@ func (c *Catalog) Page(ctx context.Context, f ProductFilter) (*ProductPage, erro
 		}
 		p := &products[len(page.Products)]
 		if f.NamesOnly {
-			err = rows.Scan(&p.ID, &p.Name, &page.Total)
+			err = rows.Scan((*int64Column)(&p.ID), &p.Name, (*intColumn)(&page.Total))
 		} else {
 			var categoryName string
-			err = rows.Scan(&p.ID, &p.Name, &p.Description, &p.Price, &p.Quantity, &p.CategoryID, &categoryName, &page.Total)
+			err = rows.Scan((*int64Column)(&p.ID), &p.Name, &p.Description, (*float64Column)(&p.Price), (*float64Column)(&p.Quantity),
+				(*int64Column)(&p.CategoryID), &categoryName, (*intColumn)(&page.Total))
+			if err != nil {
+				return nil, err
+			}
 			cat := categories[p.CategoryID]
 			if cat == nil {
 				cat = &model.Category{ID: p.CategoryID, Name: categoryName}
@@ -158,6 +163,56 @@ func (c *Catalog) Count(ctx context.Context, categoryID int64) (int, error) {
 		}
 	}
 	return int(n), err
+}
+
+// The numbers of a page are scanned through these sql.Scanners rather than into *int64, *float64
+// and *int: database/sql converts into those by reflection, and into *int through a decimal
+// string (strconv.FormatInt, then ParseInt: an allocation for every number of three digits or
+// more), for each of a page's few hundred numbers. The scanners take the values as the drivers
+// give them: int64 and float64 from both, and PostgreSQL's NUMERIC (the SUM of a BIGINT) as its
+// text in a []byte.
+type (
+	int64Column   int64
+	intColumn     int
+	float64Column float64
+)
+
+func (c *int64Column) Scan(src any) error {
+	n, err := scanInt(src)
+	*c = int64Column(n)
+	return err
+}
+
+func (c *intColumn) Scan(src any) error {
+	n, err := scanInt(src)
+	*c = intColumn(n)
+	return err
+}
+
+func (c *float64Column) Scan(src any) error {
+	switch v := src.(type) {
+	case float64:
+		*c = float64Column(v)
+	case int64:
+		*c = float64Column(v)
+	default:
+		return fmt.Errorf("catalog: a number column holds %T", src)
+	}
+	return nil
+}
+
+func scanInt(src any) (int64, error) {
+	switch v := src.(type) {
+	case int64:
+		return v, nil
+	case []byte:
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("catalog: an integer column holds %q", v)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("catalog: an integer column holds %T", src)
 }
 
 func b2i(b bool) int {

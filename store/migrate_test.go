@@ -18,7 +18,7 @@ import (
 
 // freshDatabase returns the URL and options of an empty database: a SQLite file, or a schema of its
 // own in TEST_DATABASE_URL's PostgreSQL database.
-func freshDatabase(t *testing.T) (string, store.Options) {
+func freshDatabase(t testing.TB) (string, store.Options) {
 	t.Helper()
 	url := os.Getenv("TEST_DATABASE_URL")
 	if url == "" {
@@ -41,7 +41,7 @@ func freshDatabase(t *testing.T) (string, store.Options) {
 	return url, store.Options{SearchPath: schema}
 }
 
-func open(t *testing.T, url string, opts store.Options) *bun.DB {
+func open(t testing.TB, url string, opts store.Options) *bun.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), url, opts)
 	if err != nil {
