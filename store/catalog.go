@@ -22,7 +22,7 @@ type Catalog struct {
 
 // NewCatalog prepares the listing statements on db. Close releases them.
 func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
-	pages, counts := catalogQueries()
+	pages, counts := catalogQueries(IsPostgres(db))
 	c := &Catalog{}
 	queries := map[*(*sql.Stmt)]string{
 		&c.pages[0][0]: pages[0][0], &c.pages[0][1]: pages[0][1],
@@ -43,11 +43,21 @@ func NewCatalog(ctx context.Context, db *bun.DB) (*Catalog, error) {
 	return c, nil
 }
 
-// catalogQueries are the listing's statements with SQLite's placeholders, indexed as Catalog's.
-func catalogQueries() (pages [2][2]string, counts [2]string) {
+// catalogQueries are the listing's statements for PostgreSQL or SQLite, indexed as Catalog's, with
+// ? placeholders (NewCatalog numbers them for PostgreSQL).
+func catalogQueries(postgres bool) (pages [2][2]string, counts [2]string) {
+	// On SQLite the text columns are read as +column, SQLite's no-op unary plus (the same value,
+	// text stays text): a column so written is an expression, which has no declared type, and
+	// modernc.org/sqlite looks up the declared type of every TEXT value it reads (into a new Go
+	// string, to convert DATE and TIMESTAMP columns). That is 3 allocations a row, 153 a page of
+	// 50, out of ~14 a row. PostgreSQL has no unary plus for text, nor the cost.
+	text := "+"
+	if postgres {
+		text = ""
+	}
+	detailed := `SELECT p.id, ` + text + `p.name, ` + text + `p.description, p.price, p.quantity, p.category_id, ` + text + `c.name, `
+	namesOnly := `SELECT p.id, ` + text + `p.name, `
 	const (
-		detailed  = `SELECT p.id, p.name, p.description, p.price, p.quantity, p.category_id, c.name, `
-		namesOnly = `SELECT p.id, p.name, `
 		// The count rides with the page (an uncorrelated subquery, evaluated once): one query and
 		// one snapshot per page. An empty page has no row to carry it; Count is the fallback.
 		total        = `SELECT COALESCE(SUM(product_count), 0) FROM categories`

@@ -42,7 +42,7 @@ func TestCatalogQueriesStayPrepared(t *testing.T) {
 	defer tls.Close()
 	conn := openRaw(t, tls, path)
 	defer sqlite3.Xsqlite3_close_v2(tls, conn)
-	pages, _ := catalogQueries()
+	pages, _ := catalogQueries(false)
 	for names := range 2 {
 		for inCategory := range 2 {
 			query := pages[names][inCategory]
