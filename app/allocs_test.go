@@ -1,0 +1,23 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/shopql/shopql/app"
+)
+
+// TestUncachedCatalogAllocations keeps issue 12's bound: the catalog query of 50 items, executed
+// (response cache off) through the whole handler, allocates at most 2,000 objects. It counts, it
+// does not time. It fails if the executor stops taking the plain path (plainFields false for the
+// app's handler: ~3,300 allocations) or another rewrite stops applying.
+func TestUncachedCatalogAllocations(t *testing.T) {
+	if raceEnabled || testing.CoverMode() != "" {
+		t.Skip("the race detector and coverage change what allocates")
+	}
+	s, token := benchShop(t, func(c *app.Config) { c.ResponseCacheTTL = 0 })
+	h := s.App.Handler()
+	serve(t, h, catalogQuery, token) // warm: statements prepared, document parsed and cached
+	if n := testing.AllocsPerRun(20, func() { serve(t, h, catalogQuery, token) }); n > 2000 {
+		t.Errorf("%.0f allocations per uncached catalog request, want at most 2,000", n)
+	}
+}
