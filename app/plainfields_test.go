@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"os"
@@ -275,7 +274,7 @@ func plainCorpus(t *testing.T) []string {
 // answerAll posts every document of the corpus (twice) to s and returns the raw answers.
 func answerAll(t *testing.T, s *apptest.Server, docs []string) []string {
 	t.Helper()
-	post := func(body string) string { return rawPost(t, s.URL, "", body) }
+	post := func(body string) string { return rawPost(t, s, "", body) }
 	var out []string
 	for _, doc := range docs {
 		vars := map[string]any{"yes": true, "no": false}
@@ -299,28 +298,16 @@ func answerAll(t *testing.T, s *apptest.Server, docs []string) []string {
 	return out
 }
 
-// rawPost posts a request body to the server at url, with token if not "", and returns the
-// status and the body as received.
-func rawPost(t *testing.T, url, token, body string) string {
+// rawPost posts a request body to s's /graphql, with token if not "", and returns the status and
+// the body as received.
+func rawPost(t *testing.T, s *apptest.Server, token, body string) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	header := map[string]string{"Content-Type": "application/json"}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		header["Authorization"] = "Bearer " + token
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%d %s", res.StatusCode, raw)
+	r := send(t, s, http.MethodPost, "/graphql", body, header)
+	return fmt.Sprintf("%d %s", r.status, r.text)
 }
 
 func plainServer(t *testing.T) *apptest.Server {
@@ -389,7 +376,7 @@ func TestPlainFieldsOverWebSocketAndDatabase(t *testing.T) {
 		var out []string
 		for _, doc := range docs {
 			body, _ := json.Marshal(map[string]string{"query": doc})
-			out = append(out, rawPost(t, s.URL, c.Token, string(body)))
+			out = append(out, rawPost(t, s.Server, c.Token, string(body)))
 		}
 		return out
 	}

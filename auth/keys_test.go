@@ -19,14 +19,7 @@ import (
 // key must keep verifying until those tokens have expired too.
 func TestEd25519KeyOutlivesTokensOfSlowerInstances(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := keysDatabase(t)
 	// Token times to the millisecond, so that expiries fall between the moments the test picks.
 	precision := jwt.TimePrecision
 	jwt.TimePrecision = time.Millisecond
@@ -40,14 +33,7 @@ func TestEd25519KeyOutlivesTokensOfSlowerInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := func(k auth.Keys) *auth.Tokens {
-		tok, err := auth.NewTokens(auth.TokenConfig{Keys: k, Issuer: "shopql", Audience: "shopql", AccessTTL: time.Minute, RefreshTTL: refreshTTL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	tokensA, tokensB := tokens(keysA), tokens(keysB)
+	tokensA, tokensB := tokensWith(t, keysA, refreshTTL), tokensWith(t, keysB, refreshTTL)
 
 	time.Sleep(rotate)
 	if err := keysA.Maintain(ctx); err != nil { // A rotates: key 2
@@ -83,14 +69,7 @@ func TestEd25519KeyOutlivesTokensOfSlowerInstances(t *testing.T) {
 // A goes on signing with the previous key until the new one is a second old.
 func TestNewEd25519KeySignsOnlyOnceOtherInstancesFindIt(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := keysDatabase(t)
 	const rotate = 100 * time.Millisecond
 	keysA, err := auth.NewEd25519Keys(ctx, db, rotate, time.Hour)
 	if err != nil {
@@ -100,14 +79,7 @@ func TestNewEd25519KeySignsOnlyOnceOtherInstancesFindIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := func(k auth.Keys) *auth.Tokens {
-		tok, err := auth.NewTokens(auth.TokenConfig{Keys: k, Issuer: "shopql", Audience: "shopql", AccessTTL: time.Minute, RefreshTTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	tokensA, tokensB := tokens(keysA), tokens(keysB)
+	tokensA, tokensB := tokensWith(t, keysA, time.Hour), tokensWith(t, keysB, time.Hour)
 	time.Sleep(2 * rotate)
 	if err := keysB.Maintain(ctx); err != nil { // B reloads: no new key yet
 		t.Fatal(err)
@@ -135,14 +107,7 @@ func TestNewEd25519KeySignsOnlyOnceOtherInstancesFindIt(t *testing.T) {
 // add one key between them, not one each.
 func TestEd25519InstancesStartingTogetherShareOneKey(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := keysDatabase(t)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -155,6 +120,31 @@ func TestEd25519InstancesStartingTogetherShareOneKey(t *testing.T) {
 	if keys, err := store.SigningKeys(ctx, db, "Ed25519"); err != nil || len(keys) != 1 {
 		t.Fatalf("%d keys (%v), want 1", len(keys), err)
 	}
+}
+
+// keysDatabase is a migrated SQLite database of the test's own.
+func keysDatabase(t *testing.T) *bun.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := store.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// tokensWith issues and checks tokens signed by keys, refresh tokens living refreshTTL.
+func tokensWith(t *testing.T, keys auth.Keys, refreshTTL time.Duration) *auth.Tokens {
+	t.Helper()
+	tok, err := auth.NewTokens(auth.TokenConfig{Keys: keys, Issuer: "shopql", Audience: "shopql", AccessTTL: time.Minute, RefreshTTL: refreshTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func firstKID(t *testing.T, ctx context.Context, db *bun.DB) string {

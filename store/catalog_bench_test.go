@@ -11,11 +11,8 @@ import (
 // performance issues) and names only, through the prepared statements.
 func BenchmarkCatalogPage(b *testing.B) {
 	url, opts := freshDatabase(b)
-	db := open(b, url, opts)
+	db := migrated(b, url, opts)
 	ctx := context.Background()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		b.Fatal(err)
-	}
 	if err := store.Seed(ctx, db, 1000, 20, nil); err != nil {
 		b.Fatal(err)
 	}

@@ -18,11 +18,8 @@ import (
 func TestCatalogWritesUnderConcurrency(t *testing.T) {
 	url, opts := freshDatabase(t)
 	opts.MaxOpenConns = 16
-	db := open(t, url, opts)
+	db := migrated(t, url, opts)
 	ctx := context.Background()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
 	var (
 		mu         sync.Mutex
 		categories []int64

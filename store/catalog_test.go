@@ -12,11 +12,8 @@ import (
 // +column, which must leave text as it is), on a detailed and a names-only page.
 func TestCatalogPageReadsWhatWasWritten(t *testing.T) {
 	url, opts := freshDatabase(t)
-	db := open(t, url, opts)
+	db := migrated(t, url, opts)
 	ctx := context.Background()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
 	cat, err := store.CreateCategory(ctx, db, "007")
 	if err != nil {
 		t.Fatal(err)

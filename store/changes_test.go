@@ -49,11 +49,8 @@ func (e *events) next(t *testing.T, n int) store.ProductEvent {
 
 func TestProductWritesAnnounceCommittedChanges(t *testing.T) {
 	url, opts := freshDatabase(t)
-	db := open(t, url, opts)
+	db := migrated(t, url, opts)
 	ctx := context.Background()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
 	got := &events{}
 	ctx = store.WithPublisher(ctx, got.add)
 	if store.IsPostgres(db) {

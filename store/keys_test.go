@@ -16,9 +16,7 @@ import (
 func TestSigningKeyAddedOnceWhenDue(t *testing.T) {
 	ctx := context.Background()
 	url, opts := freshDatabase(t)
-	if _, err := store.Migrate(ctx, open(t, url, opts)); err != nil {
-		t.Fatal(err)
-	}
+	migrated(t, url, opts)
 	var added atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})

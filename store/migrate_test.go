@@ -41,6 +41,16 @@ func freshDatabase(t testing.TB) (string, store.Options) {
 	return url, store.Options{SearchPath: schema}
 }
 
+// migrated opens the database at url with opts, as open does, and applies the migrations.
+func migrated(t testing.TB, url string, opts store.Options) *bun.DB {
+	t.Helper()
+	db := open(t, url, opts)
+	if _, err := store.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func open(t testing.TB, url string, opts store.Options) *bun.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), url, opts)
@@ -91,11 +101,8 @@ func TestInstancesMigrateTogether(t *testing.T) {
 // pending no lock is needed.)
 func TestMigrationLockOfAKilledInstance(t *testing.T) {
 	url, opts := freshDatabase(t)
-	db := open(t, url, opts)
+	db := migrated(t, url, opts)
 	ctx := context.Background()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
 	// What a killed instance leaves behind in bun's lock table.
 	if _, err := db.NewRaw("INSERT INTO bun_migration_locks (table_name) VALUES ('bun_migrations')").Exec(ctx); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 // Command execgen is the project's GraphQL code generation: it runs gqlgen exactly as
-// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in four narrow,
+// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in five narrow,
 // named ways, and writes the table the first rewrite consults (graph/concurrency_gen.go). It is run
 // by `go generate ./graph` (graph/generate.go); .ci/run checks that its output is committed.
 //
@@ -18,12 +18,14 @@
 //     and map) only when one of the object's collected fields carries @defer; otherwise the zero
 //     group, which the generated code only reads through len(deferred.Defers).
 //   - object fields: every object marshaller's `return out` becomes
-//     `return objectFields{fields, out.Values}`, which writes the same JSON without FieldSet's
-//     per-object map, iterators and field copies (rewriteObjectReturns).
-//   - plain fields: a scalar field bound to a struct field, with no resolver, directive or
-//     argument, is marshalled straight from the struct when the operation has no field
-//     middleware and the marshaller cannot reach its context (plainfields.go); otherwise it goes
-//     through graphql.ResolveField as before.
+//     `return &objectFields{fields: fields, Values: out.Values}`, which writes the same JSON
+//     without FieldSet's per-object map, iterators and field copies (rewriteObjectReturns).
+//   - objects resolved in line: an object marshaller that schedules nothing on its field set
+//     fills `out := newObjectFields(fields)` instead and returns it (rewriteObjectReturns).
+//   - plain fields: a field bound to a struct field, with no resolver, method or directive, is
+//     marshalled straight from the struct (a scalar whose marshaller cannot reach its context) or
+//     through resolvePlain (any other concrete type) when the operation has no field middleware
+//     (plainfields.go); otherwise it goes through graphql.ResolveField as before.
 package main
 
 import (
