@@ -12,7 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// TestCatalogQueriesStayPrepared runs each page query three times with new bindings on a
+// TestCatalogQueriesStayPrepared runs each page query (every variant of columns read) three times with new bindings on a
 // statement prepared once, through SQLite's C API as modernc.org/sqlite embeds it, and reads
 // SQLite's own count of re-preparations (SQLITE_STMTSTATUS_REPREPARE): none for the queries as
 // written, and, as the control that the count sees what it should, one in every run (the first
@@ -43,11 +43,11 @@ func TestCatalogQueriesStayPrepared(t *testing.T) {
 	conn := openRaw(t, tls, path)
 	defer sqlite3.Xsqlite3_close_v2(tls, conn)
 	pages, _ := catalogQueries(false)
-	for names := range 2 {
-		for inCategory := range 2 {
-			query := pages[names][inCategory]
+	for read := range AllColumns + 1 {
+		for _, inCategory := range []bool{false, true} {
+			query := pages[pageVariant(read, inCategory)]
 			args := func(run int) []int64 { // after ID, page size + 1
-				if inCategory == 1 {
+				if inCategory {
 					return []int64{categoryID, int64(run * 10), categoryID, int64(11 + run)}
 				}
 				return []int64{int64(run * 10), int64(11 + run)}

@@ -215,7 +215,25 @@ type ProductFilter struct {
 	After      string // cursor from a previous page
 	First      int    // page size, 0..MaxPageSize (outside that range ErrInvalid)
 	NamesOnly  bool   // load only IDs and names
+	// Omit are the columns the page may leave out: their fields stay zero. The zero value reads
+	// every column, so a caller that does not say gets complete products.
+	Omit Columns
 }
+
+// Columns is a set of the optional columns of a catalog page; a product's ID and name are always
+// read (the cursor and ProductCatalog.names are made of them).
+type Columns uint8
+
+const (
+	ColumnDescription Columns = 1 << iota
+	ColumnPrice
+	ColumnQuantity
+	// ColumnCategory is the product's category: CategoryID and Category, with its name.
+	ColumnCategory
+
+	// AllColumns is every optional column.
+	AllColumns = ColumnDescription | ColumnPrice | ColumnQuantity | ColumnCategory
+)
 
 // ProductPage is one page of products, whether more follow and, with the page, their total.
 type ProductPage struct {
