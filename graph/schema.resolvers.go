@@ -133,6 +133,9 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 		return nil, err
 	}
 	filter := store.ProductFilter{First: deref(first, store.DefaultPageSize), After: deref(after, ""), CategoryID: deref(categoryID, 0), NamesOnly: caller == nil}
+	if caller != nil {
+		filter.Omit = unreadColumns(ctx)
+	}
 	page, err := r.Catalog.Page(ctx, filter)
 	if err != nil {
 		return nil, err
