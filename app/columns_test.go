@@ -61,6 +61,8 @@ func columnsCorpus() []string {
 		`{ products(first: 3) { items { category { id } } } }`,
 		`{ products(first: 3) { items { category { products { quantity category { name } } } } } }`,
 		`{ products(first: 2, after: "cDoy") { items { name quantity } pageInfo { endCursor } } }`,
+		`{ ...R } fragment R on Query { products(first: 3) { items { name description } } }`,
+		`query($yes: Boolean!) { ... @include(if: $yes) { products(first: 3) { edges { node { quantity } } } } }`,
 	)
 }
 
