@@ -95,21 +95,43 @@ type objectFields struct {
 	fields   []graphql.CollectedField
 	Values   []graphql.Marshaler
 	Invalids uint32
-	inline   [inlineFields]graphql.Marshaler
 }
 
-// inlineFields is how many values an object holds without a second allocation (a product has 7
-// fields and __typename).
-const inlineFields = 8
+// An object resolved in line keeps its values in the allocation of its objectFields, sized to the
+// next of these capacities (a product of the catalog query has 3 values, a category 1): one
+// allocation per object, and no 8-value array for a 1-field object, which would triple its bytes.
+type (
+	objectFields2 struct {
+		objectFields
+		inline [2]graphql.Marshaler
+	}
+	objectFields4 struct {
+		objectFields
+		inline [4]graphql.Marshaler
+	}
+	objectFields8 struct {
+		objectFields
+		inline [8]graphql.Marshaler
+	}
+)
 
 func newObjectFields(fields []graphql.CollectedField) *objectFields {
-	o := &objectFields{fields: fields}
-	if len(fields) <= inlineFields {
-		o.Values = o.inline[:len(fields)]
-	} else {
-		o.Values = make([]graphql.Marshaler, len(fields))
+	n := len(fields)
+	switch {
+	case n <= 2:
+		o := &objectFields2{objectFields: objectFields{fields: fields}}
+		o.Values = o.inline[:n]
+		return &o.objectFields
+	case n <= 4:
+		o := &objectFields4{objectFields: objectFields{fields: fields}}
+		o.Values = o.inline[:n]
+		return &o.objectFields
+	case n <= 8:
+		o := &objectFields8{objectFields: objectFields{fields: fields}}
+		o.Values = o.inline[:n]
+		return &o.objectFields
 	}
-	return o
+	return &objectFields{fields: fields, Values: make([]graphql.Marshaler, n)}
 }
 
 // dedupAbove is the field count above which repeated aliases are found with a map rather than by
