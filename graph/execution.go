@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopql/shopql/model"
 )
 
 // The helpers the rewritten executor calls (internal/execgen): they keep gqlgen's semantics and
@@ -251,3 +253,26 @@ func resolvePlain[T any](ctx context.Context, oc *graphql.OperationContext, fiel
 	fc.Result = v
 	return marshal(ctx, field.Selections, v)
 }
+
+// The plain scalar fields of an object given by pointer are marshalled as the address of the
+// struct field converted to one of these (internal/execgen, plainfields.go): a pointer is an
+// interface value as it is, where the marshallers' closures (and marshalFloat's) are each an
+// allocation, three per product of the catalog. Each writes what its marshaller writes, reading
+// the field when the response is written — after execution, which is when every other value of
+// the response is written too; the objects a resolver returns are its own and are not changed
+// once returned.
+type (
+	stringField  string
+	idField      string
+	int64IDField int64
+	boolField    bool
+	intField     int
+	floatField   float64 // finite: the rewrite guards the field with finite before converting it
+)
+
+func (f *stringField) MarshalGQL(w io.Writer)  { graphql.MarshalString(string(*f)).MarshalGQL(w) }
+func (f *idField) MarshalGQL(w io.Writer)      { graphql.MarshalID(string(*f)).MarshalGQL(w) }
+func (f *int64IDField) MarshalGQL(w io.Writer) { model.MarshalID(int64(*f)).MarshalGQL(w) }
+func (f *boolField) MarshalGQL(w io.Writer)    { graphql.MarshalBoolean(bool(*f)).MarshalGQL(w) }
+func (f *intField) MarshalGQL(w io.Writer)     { graphql.MarshalInt(int(*f)).MarshalGQL(w) }
+func (f *floatField) MarshalGQL(w io.Writer)   { marshalFloat(float64(*f)).MarshalGQL(w) }

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"math"
 	"os"
 	"testing"
 
@@ -10,6 +12,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopql/shopql/model"
 )
 
 // TestSynchronous: which selections under a list may be marshalled without goroutines.
@@ -65,4 +69,42 @@ func TestObjectFieldsWriteWhatFieldSetWrites(t *testing.T) {
 			t.Errorf("%q: wrote %s, FieldSet writes %s", aliases, got.String(), want.String())
 		}
 	}
+}
+
+// TestPlainScalarFieldsWriteWhatTheirMarshallersWrite: each address-made marshaller of a plain
+// scalar field writes the bytes of the marshaller it stands for, and costs no allocation.
+func TestPlainScalarFieldsWriteWhatTheirMarshallersWrite(t *testing.T) {
+	s, id := "a \"quoted\" <b>&\u2028 \x01 name", "p:42"
+	n64, b, n := int64(-9007199254740993), true, 1<<40
+	for _, c := range []struct {
+		name  string
+		field graphql.Marshaler
+		want  graphql.Marshaler
+	}{
+		{"string", (*stringField)(&s), graphql.MarshalString(s)},
+		{"ID string", (*idField)(&id), graphql.MarshalID(id)},
+		{"ID int64", (*int64IDField)(&n64), model.MarshalID(n64)},
+		{"Boolean", (*boolField)(&b), graphql.MarshalBoolean(b)},
+		{"Int", (*intField)(&n), graphql.MarshalInt(n)},
+	} {
+		var got, want bytes.Buffer
+		c.field.MarshalGQL(&got)
+		c.want.MarshalGQL(&want)
+		if got.String() != want.String() {
+			t.Errorf("%s: wrote %s, want %s", c.name, got.String(), want.String())
+		}
+	}
+	for _, f := range []float64{0, 1, -1.5, 1e21, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		var got, want bytes.Buffer
+		(*floatField)(&f).MarshalGQL(&got)
+		graphql.MarshalFloatContext(f).MarshalGQLContext(context.Background(), &want)
+		if got.String() != want.String() {
+			t.Errorf("Float %v: wrote %s, want %s", f, got.String(), want.String())
+		}
+	}
+	var m graphql.Marshaler
+	if allocs := testing.AllocsPerRun(100, func() { m = (*stringField)(&s) }); allocs != 0 {
+		t.Errorf("a string field's marshaller costs %v allocations, want 0", allocs)
+	}
+	_ = m
 }

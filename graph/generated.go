@@ -1941,7 +1941,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.AccessToken)
+		return (*stringField)(&obj.AccessToken)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -1967,7 +1967,7 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.RefreshToken)
+		return (*stringField)(&obj.RefreshToken)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -2019,7 +2019,7 @@ func (ec *executionContext) fieldContext_AuthPayload_accessTokenExpiresAt(_ cont
 
 func (ec *executionContext) _AuthPayload_deviceToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.DeviceToken)
+		return (*stringField)(&obj.DeviceToken)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -2080,7 +2080,7 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 
 func (ec *executionContext) _Category_id(ctx context.Context, field graphql.CollectedField, obj *model.Category) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNID2int64(ctx, field.Selections, obj.ID)
+		return (*int64IDField)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -2106,7 +2106,7 @@ func (ec *executionContext) fieldContext_Category_id(_ context.Context, field gr
 
 func (ec *executionContext) _Category_name(ctx context.Context, field graphql.CollectedField, obj *model.Category) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3086,7 +3086,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+		return (*boolField)(&obj.HasNextPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3138,7 +3138,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+		return (*boolField)(&obj.HasPreviousPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3164,7 +3164,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNID2int64(ctx, field.Selections, obj.ID)
+		return (*int64IDField)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3190,7 +3190,7 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3216,7 +3216,7 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return (*stringField)(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3242,7 +3242,7 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 
 func (ec *executionContext) _Product_price(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) && finite(obj.Price) {
-		return marshalFloat(obj.Price)
+		return (*floatField)(&obj.Price)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3268,7 +3268,7 @@ func (ec *executionContext) fieldContext_Product_price(_ context.Context, field 
 
 func (ec *executionContext) _Product_quantity(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) && finite(obj.Quantity) {
-		return marshalFloat(obj.Quantity)
+		return (*floatField)(&obj.Quantity)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3329,7 +3329,7 @@ func (ec *executionContext) fieldContext_Product_category(_ context.Context, fie
 
 func (ec *executionContext) _ProductCatalog_detailed(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Detailed)
+		return (*boolField)(&obj.Detailed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3555,7 +3555,7 @@ func (ec *executionContext) fieldContext_ProductChange_kind(_ context.Context, f
 
 func (ec *executionContext) _ProductChange_name(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3616,7 +3616,7 @@ func (ec *executionContext) fieldContext_ProductChange_product(_ context.Context
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return (*stringField)(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4205,7 +4205,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return (*idField)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4361,7 +4361,7 @@ func (ec *executionContext) fieldContext_Session_ipAddress(_ context.Context, fi
 
 func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Current)
+		return (*boolField)(&obj.Current)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4444,7 +4444,7 @@ func (ec *executionContext) fieldContext_Subscription_productChanged(ctx context
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNID2int64(ctx, field.Selections, obj.ID)
+		return (*int64IDField)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4470,7 +4470,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+		return (*stringField)(&obj.Email)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4496,7 +4496,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Username)
+		return (*stringField)(&obj.Username)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4522,7 +4522,7 @@ func (ec *executionContext) fieldContext_User_username(_ context.Context, field 
 
 func (ec *executionContext) _User_isAdmin(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsAdmin)
+		return (*boolField)(&obj.IsAdmin)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4548,7 +4548,7 @@ func (ec *executionContext) fieldContext_User_isAdmin(_ context.Context, field g
 
 func (ec *executionContext) _User_blocked(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Blocked)
+		return (*boolField)(&obj.Blocked)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4600,7 +4600,7 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4649,7 +4649,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+		return (*boolField)(&obj.IsRepeatable)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4745,7 +4745,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4840,7 +4840,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5014,7 +5014,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return (*stringField)(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,

@@ -44,13 +44,17 @@ type pureMarshaler struct {
 	text  string // the generated function, exactly
 	guard string // a Go condition on the value (%s) that keeps the marshaller off its context, or ""
 	call  string // what to call instead of the marshaller with the value (%s), if not itself
+	// field, for a struct field of an object given by pointer: a Marshaler made of the field's
+	// address (%s), which writes what the marshaller would and costs no allocation (a pointer
+	// boxes into an interface as it is; the marshaller's closure or value does not).
+	field string
 }
 
 // neverNull is gqlgen's marshaller of a non-null scalar through marshal, which never returns
 // graphql.Null (graphql.MarshalString, MarshalID, MarshalBoolean and model.MarshalID always
 // return a writer), so its context is never read.
-func neverNull(name, goType, marshal, gqlType string) pureMarshaler {
-	return pureMarshaler{text: fmt.Sprintf(`func (ec *executionContext) %s(ctx context.Context, sel ast.SelectionSet, v %s) graphql.Marshaler {
+func neverNull(name, goType, marshal, gqlType, field string) pureMarshaler {
+	return pureMarshaler{field: "(*" + field + ")(%s)", text: fmt.Sprintf(`func (ec *executionContext) %s(ctx context.Context, sel ast.SelectionSet, v %s) graphql.Marshaler {
 	_ = sel
 	res := %s(v)
 	if res == graphql.Null {
@@ -62,11 +66,11 @@ func neverNull(name, goType, marshal, gqlType string) pureMarshaler {
 }
 
 var pureMarshalers = map[string]pureMarshaler{
-	"marshalNString2string": neverNull("marshalNString2string", "string", "graphql.MarshalString", "String!"),
-	"marshalNID2string":     neverNull("marshalNID2string", "string", "graphql.MarshalID", "ID!"),
-	"marshalNID2int64":      neverNull("marshalNID2int64", "int64", "model.MarshalID", "ID!"),
-	"marshalNBoolean2bool":  neverNull("marshalNBoolean2bool", "bool", "graphql.MarshalBoolean", "Boolean!"),
-	"marshalNInt2int":       neverNull("marshalNInt2int", "int", "graphql.MarshalInt", "Int!"),
+	"marshalNString2string": neverNull("marshalNString2string", "string", "graphql.MarshalString", "String!", "stringField"),
+	"marshalNID2string":     neverNull("marshalNID2string", "string", "graphql.MarshalID", "ID!", "idField"),
+	"marshalNID2int64":      neverNull("marshalNID2int64", "int64", "model.MarshalID", "ID!", "int64IDField"),
+	"marshalNBoolean2bool":  neverNull("marshalNBoolean2bool", "bool", "graphql.MarshalBoolean", "Boolean!", "boolField"),
+	"marshalNInt2int":       neverNull("marshalNInt2int", "int", "graphql.MarshalInt", "Int!", "intField"),
 	"marshalOString2ᚖstring": {text: `func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -88,7 +92,7 @@ var pureMarshalers = map[string]pureMarshaler{
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
 }
-`, guard: "finite(%s)", call: "marshalFloat(%s)"},
+`, guard: "finite(%s)", call: "marshalFloat(%s)", field: "(*floatField)(%s)"},
 }
 
 // scalarFieldContext is the only field context function a plain field may have: no arguments to
@@ -127,7 +131,10 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 			cond += " && " + fmt.Sprintf(pure.guard, "obj."+structField)
 		}
 		call := "ec." + marshaler + "(ctx, field.Selections, obj." + structField + ")"
-		if pure.call != "" {
+		switch {
+		case pure.field != "" && strings.Contains(signature, " obj *"):
+			call = fmt.Sprintf(pure.field, "&obj."+structField)
+		case pure.call != "":
 			call = fmt.Sprintf(pure.call, "obj."+structField)
 		}
 		rewritten++

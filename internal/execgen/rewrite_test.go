@@ -126,7 +126,7 @@ func TestRewrite(t *testing.T) {
 		"\treturn &objectFields{fields: fields, Values: out.Values}\n}\n",
 		"\tout := newObjectFields(fields)\n\tdeferred := newDeferredGroup(ctx, fields)\n",
 		"\t}\n\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\n\tif n := len(deferred.Defers); n > 0 {\n\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n",
-		"(ret graphql.Marshaler) {\n\tif plainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n\t}\n\treturn graphql.ResolveField(\n",
+		"(ret graphql.Marshaler) {\n\tif plainFields(ec.OperationContext) {\n\t\treturn (*stringField)(&obj.Name)\n\t}\n\treturn graphql.ResolveField(\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rewritten output lacks %q:\n%s", want, out)
@@ -134,6 +134,20 @@ func TestRewrite(t *testing.T) {
 	}
 	if strings.Contains(string(out), "MarshalSliceConcurrently") || strings.Contains(string(out), "NewDeferredGroup") {
 		t.Errorf("a site is left unrewritten:\n%s", out)
+	}
+}
+
+// TestPlainScalarOfAValue: a scalar field of an object given by value has no address to take:
+// it is marshalled by its marshaller, with the value.
+func TestPlainScalarOfAValue(t *testing.T) {
+	src := strings.Replace(sample, "_Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product)",
+		"_Product_name(ctx context.Context, field graphql.CollectedField, obj model.Product)", 1)
+	out, err := Rewrite([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\tif plainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n\t}\n"; !strings.Contains(string(out), want) {
+		t.Errorf("rewritten output lacks %q:\n%s", want, out)
 	}
 }
 
@@ -242,7 +256,7 @@ func TestPlainFieldForms(t *testing.T) {
 		return s
 	}
 	for _, c := range []struct{ goType, marshaler, want string }{
-		{"string", "marshalNString2string", "\tif plainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Name)\n\t}\n"},
+		{"string", "marshalNString2string", "\tif plainFields(ec.OperationContext) {\n\t\treturn (*stringField)(&obj.Name)\n\t}\n"},
 		{"*model.Category", "marshalNCategory2ᚖCategory", "\tif plainFields(ec.OperationContext) {\n\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNCategory2ᚖCategory)\n\t}\n"},
 		{"[]string", "marshalNString2ᚕstringᚄ", "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNString2ᚕstringᚄ)\n"},
 		{"time.Time", "marshalNTime2timeᚐTime", "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_name, obj.Name, ec.marshalNTime2timeᚐTime)\n"},
