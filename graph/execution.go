@@ -276,3 +276,25 @@ func (f *int64IDField) MarshalGQL(w io.Writer) { model.MarshalID(int64(*f)).Mars
 func (f *boolField) MarshalGQL(w io.Writer)    { graphql.MarshalBoolean(bool(*f)).MarshalGQL(w) }
 func (f *intField) MarshalGQL(w io.Writer)     { graphql.MarshalInt(int(*f)).MarshalGQL(w) }
 func (f *floatField) MarshalGQL(w io.Writer)   { marshalFloat(float64(*f)).MarshalGQL(w) }
+
+// pureScalarFields are the fields, as {object type, field}, bound to a struct field with a
+// marshaller that cannot fail nor read its context; the rewritten executor fills the table
+// (internal/execgen, plainfields.go).
+var pureScalarFields map[[2]string]bool
+
+// pureSelection reports whether sel, the selection of an object, is only fields whose marshalling
+// cannot fail nor read its context (pureScalarFields, from the generation) and __typename, with no
+// fragment. Such a selection reads nothing of the object's field context: the rewritten executor
+// then makes none (the catalog's category { name } and pageInfo, once per product and page).
+func pureSelection(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		f, ok := s.(*ast.Field)
+		if !ok || f.ObjectDefinition == nil {
+			return false
+		}
+		if f.Name != "__typename" && !pureScalarFields[[2]string{f.ObjectDefinition.Name, f.Name}] {
+			return false
+		}
+	}
+	return true
+}

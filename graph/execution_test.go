@@ -108,3 +108,33 @@ func TestPlainScalarFieldsWriteWhatTheirMarshallersWrite(t *testing.T) {
 	}
 	_ = m
 }
+
+// TestPureSelection: which selections of an object field are made without the field's context.
+func TestPureSelection(t *testing.T) {
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+	for _, c := range []struct {
+		category string // the selection of products.items.category, then fragments
+		want     bool
+	}{
+		{`{ name }`, true},
+		{`{ __typename id n: name name }`, true},
+		{`{ name @include(if: false) }`, true},
+		{`{ products { name } }`, false}, // a resolver
+		{`{ name products { id } }`, false},
+		{`{ ... on Category { name } }`, false}, // fragments: not looked into
+	} {
+		doc, errs := gqlparser.LoadQueryWithRules(schema, `{ products { items { category `+c.category+` } } }`, nil)
+		if errs != nil {
+			t.Fatalf("%s: %v", c.category, errs)
+		}
+		items := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field)
+		category := items.SelectionSet[0].(*ast.Field)
+		if got := pureSelection(category.SelectionSet); got != c.want {
+			t.Errorf("%s: pureSelection %v, want %v", c.category, got, c.want)
+		}
+	}
+}

@@ -2045,6 +2045,9 @@ func (ec *executionContext) fieldContext_AuthPayload_deviceToken(_ context.Conte
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.User != nil && pureSelection(field.Selections) {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐUser(ctx, field.Selections, obj.User)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_AuthPayload_user, obj.User, ec.marshalNUser2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐUser)
 	}
 	return graphql.ResolveField(
@@ -3294,6 +3297,9 @@ func (ec *executionContext) fieldContext_Product_quantity(_ context.Context, fie
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.Category != nil && pureSelection(field.Selections) {
+			return ec.marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategory(ctx, field.Selections, obj.Category)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_category, obj.Category, ec.marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategory)
 	}
 	return graphql.ResolveField(
@@ -3497,6 +3503,9 @@ func (ec *executionContext) fieldContext_ProductCatalog_totalCount(_ context.Con
 
 func (ec *executionContext) _ProductCatalog_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductCatalog) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.PageInfo != nil && pureSelection(field.Selections) {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductCatalog_pageInfo, obj.PageInfo, ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐPageInfo)
 	}
 	return graphql.ResolveField(
@@ -3581,6 +3590,9 @@ func (ec *executionContext) fieldContext_ProductChange_name(_ context.Context, f
 
 func (ec *executionContext) _ProductChange_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductChange) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.Product != nil && pureSelection(field.Selections) {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct(ctx, field.Selections, obj.Product)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductChange_product, obj.Product, ec.marshalOProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct)
 	}
 	return graphql.ResolveField(
@@ -3642,6 +3654,9 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.Node != nil && pureSelection(field.Selections) {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct(ctx, field.Selections, obj.Node)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_ProductEdge_node, obj.Node, ec.marshalNProduct2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐProduct)
 	}
 	return graphql.ResolveField(
@@ -4933,6 +4948,9 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.Type != nil && pureSelection(field.Selections) {
+			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext___Field_type, obj.Type, ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType)
 	}
 	return graphql.ResolveField(
@@ -5063,6 +5081,9 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
+		if obj.Type != nil && pureSelection(field.Selections) {
+			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext___InputValue_type, obj.Type, ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType)
 	}
 	return graphql.ResolveField(
@@ -7585,3 +7606,39 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+func init() {
+	pureScalarFields = map[[2]string]bool{
+		{"AuthPayload", "accessToken"}:   true,
+		{"AuthPayload", "deviceToken"}:   true,
+		{"AuthPayload", "refreshToken"}:  true,
+		{"Category", "id"}:               true,
+		{"Category", "name"}:             true,
+		{"PageInfo", "endCursor"}:        true,
+		{"PageInfo", "hasNextPage"}:      true,
+		{"PageInfo", "hasPreviousPage"}:  true,
+		{"PageInfo", "startCursor"}:      true,
+		{"Product", "description"}:       true,
+		{"Product", "id"}:                true,
+		{"Product", "name"}:              true,
+		{"ProductCatalog", "detailed"}:   true,
+		{"ProductCatalog", "message"}:    true,
+		{"ProductChange", "name"}:        true,
+		{"ProductEdge", "cursor"}:        true,
+		{"Session", "current"}:           true,
+		{"Session", "id"}:                true,
+		{"Session", "ipAddress"}:         true,
+		{"Session", "userAgent"}:         true,
+		{"User", "blocked"}:              true,
+		{"User", "email"}:                true,
+		{"User", "id"}:                   true,
+		{"User", "isAdmin"}:              true,
+		{"User", "username"}:             true,
+		{"__Directive", "isRepeatable"}:  true,
+		{"__Directive", "name"}:          true,
+		{"__EnumValue", "name"}:          true,
+		{"__Field", "name"}:              true,
+		{"__InputValue", "defaultValue"}: true,
+		{"__InputValue", "name"}:         true,
+	}
+}

@@ -23,9 +23,11 @@
 //   - objects resolved in line: an object marshaller that schedules nothing on its field set
 //     fills `out := newObjectFields(fields)` instead and returns it (rewriteObjectReturns).
 //   - plain fields: a field bound to a struct field, with no resolver, method or directive, is
-//     marshalled straight from the struct (a scalar whose marshaller cannot reach its context) or
-//     through resolvePlain (any other concrete type) when the operation has no field middleware
-//     (plainfields.go); otherwise it goes through graphql.ResolveField as before.
+//     marshalled straight from the struct (a scalar whose marshaller cannot reach its context: as
+//     the struct field's address, when the object is given by pointer) or through resolvePlain
+//     (any other concrete type; an object whose selection is only such scalars, with no field
+//     context at all) when the operation has no field middleware (plainfields.go); otherwise it
+//     goes through graphql.ResolveField as before.
 package main
 
 import (

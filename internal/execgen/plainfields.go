@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -18,7 +19,11 @@ import (
 //
 // which is what ResolveField ends in when nothing can observe the field context: the operation runs
 // no field middleware (plainFields, graph/execution.go) and the marshaller reads its context only
-// on a path the value cannot take (pureMarshalers). Any other field bound to a struct field of a
+// on a path the value cannot take (pureMarshalers). Of an object given by pointer, the field is
+// marshalled as its address instead, `return (*stringField)(&obj.Name)`, which writes the same
+// bytes with no allocation (pureMarshaler.field). Such fields are listed in pureScalarFields; a
+// field of an object type whose selection is only these (pureSelection) is marshalled with no
+// field context of its own when its value is there: nothing under it could read one. Any other field bound to a struct field of a
 // concrete type (an object, a list, a nullable or time scalar) calls resolvePlain instead, which
 // is ResolveField's own sequence without the middleware: the field context (its arguments
 // included), the panic guard, the result, the marshaller — but none of the closures and the
@@ -97,14 +102,29 @@ var pureMarshalers = map[string]pureMarshaler{
 
 // scalarFieldContext is the only field context function a plain field may have: no arguments to
 // parse (which could fail), a scalar (no children that would need its path).
-var scalarFieldContext = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (fieldContext_\w+)\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n\treturn graphql\.NewScalarFieldContext\("\w+", field, false, false, "\w+"\)\n\}\n`)
+var scalarFieldContext = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (fieldContext_\w+)\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n\treturn graphql\.NewScalarFieldContext\("(\w+)", field, false, false, "\w+"\)\n\}\n`)
+
+// objectMarshaler is gqlgen's marshaller of an object type given by pointer, non-null (with its
+// error) or nullable: nil aside, it calls the object's marshaller with its context and selection.
+func objectMarshaler(name string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^func \(ec \*executionContext\) ` + regexp.QuoteMeta(name) +
+		`\(ctx context\.Context, sel ast\.SelectionSet, v \*[\w.]+\) graphql\.Marshaler \{\n\tif v == nil \{\n` +
+		`(?:\t\tgraphql\.AddInvalidNullError\(ctx, "\w+!"\)\n)?\t\treturn graphql\.Null\n\t\}\n\treturn ec\._\w+\(ctx, sel, v\)\n\}\n`)
+}
+
+// pureSelectionSite is what the rewrite puts before resolvePlain for a field of an object type:
+// when the value is there and nothing but pure scalar fields is selected of it (pureSelection,
+// graph/execution.go), no field context is made, since nothing could read it: such a field has no
+// resolver, no arguments, no error and no context of its own.
+const pureSelectionSite = "\t\tif obj.%[1]s != nil && pureSelection(field.Selections) {\n\t\t\treturn ec.%[2]s(ctx, field.Selections, obj.%[1]s)\n\t\t}\n"
 
 func rewritePlainFields(src []byte) ([]byte, error) {
 	s := string(src)
-	scalar := map[string]bool{}
+	scalar := map[string]string{} // field context function -> object type
 	for _, m := range scalarFieldContext.FindAllStringSubmatch(s, -1) {
-		scalar[m[1]] = true
+		scalar[m[1]] = m[2]
 	}
+	var pureFields []string // "Object", "field" pairs, as Go source
 	checked := map[string]bool{}
 	rewritten := 0
 	var failure error
@@ -112,13 +132,22 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 		m := plainFieldSite.FindStringSubmatch(site)
 		signature, body, fieldContext, structField, goType, marshaler := m[1], m[2], m[3], m[4], m[5], m[6]
 		pure, ok := pureMarshalers[marshaler]
-		if !ok || !scalar[fieldContext] {
+		object, isScalar := scalar[fieldContext]
+		if !ok || !isScalar {
 			if !concreteType(goType) {
 				return site
 			}
 			rewritten++
-			return signature + "\tif plainFields(ec.OperationContext) {\n\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec." +
+			skip := ""
+			if strings.HasPrefix(goType, "*") && objectMarshaler(marshaler).MatchString(s) && !takesArguments(s, fieldContext) {
+				skip = fmt.Sprintf(pureSelectionSite, structField, marshaler)
+			}
+			return signature + "\tif plainFields(ec.OperationContext) {\n" + skip + "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec." +
 				fieldContext + ", obj." + structField + ", ec." + marshaler + ")\n\t}\n" + body
+		}
+		if pure.guard == "" {
+			name := strings.TrimPrefix(fieldContext, "fieldContext_"+object+"_")
+			pureFields = append(pureFields, fmt.Sprintf("{%q, %q}", object, name))
 		}
 		if !checked[marshaler] {
 			if strings.Count(s, "\n"+pure.text) != 1 {
@@ -146,7 +175,25 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 	case rewritten == 0:
 		return nil, fmt.Errorf("plain fields: no field bound to a struct field of the expected shape: gqlgen's output has changed, review the rewrite")
 	}
-	return []byte(out), nil
+	sort.Strings(pureFields)
+	// An init function, not a declaration: gqlgen type-checks the package before the rewrite, so
+	// graph/execution.go declares the table and the rewritten executor fills it.
+	out += "\nfunc init() {\n\tpureScalarFields = map[[2]string]bool{\n"
+	for _, f := range pureFields {
+		out += "\t\t" + f + ": true,\n"
+	}
+	return []byte(out + "\t}\n}\n"), nil
+}
+
+// takesArguments reports whether the field context function parses arguments, which can fail: a
+// field with arguments always gets its field context.
+func takesArguments(src, fieldContext string) bool {
+	start := strings.Index(src, "func (ec *executionContext) "+fieldContext+"(")
+	if start < 0 {
+		return true
+	}
+	body := src[start:]
+	return strings.Contains(body[:strings.Index(body, "\n}\n")], "fc.Args")
 }
 
 // concreteType reports whether goType, as gqlgen writes it, is certainly not an interface: a

@@ -282,3 +282,40 @@ func TestPlainFieldForms(t *testing.T) {
 		}
 	}
 }
+
+// TestPureSelectionSites: a plain field of an object type given by pointer gets the pure-selection
+// shortcut before resolvePlain, unless its field context parses arguments; and the pure scalar
+// fields are listed for pureSelection.
+func TestPureSelectionSites(t *testing.T) {
+	const categoryMarshaler = `
+func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, sel ast.SelectionSet, v *model.Category) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Category!")
+		return graphql.Null
+	}
+	return ec._Category(ctx, sel, v)
+}
+`
+	object := strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
+		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)") + categoryMarshaler
+	scalar := sample[strings.Index(sample, "func (ec *executionContext) _Product_name"):strings.Index(sample, "func (ec *executionContext) marshalNString2string")]
+	scalar = strings.NewReplacer("_Product_name", "_Product_title", "obj.Name", "obj.Title").Replace(scalar)
+	withArgs := strings.Replace(object, `return graphql.NewScalarFieldContext("Product", field, false, false, "String")`,
+		"fc = &graphql.FieldContext{Object: \"Product\", Field: field}\n\tif fc.Args, err = ec.field_Product_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {\n\t\treturn fc, err\n\t}\n\treturn fc, nil", 1)
+	const shortcut = "\t\tif obj.Name != nil && pureSelection(field.Selections) {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, field.Selections, obj.Name)\n\t\t}\n\t\treturn resolvePlain("
+	for _, c := range []struct {
+		name, src string
+		want      bool
+	}{{"object", object + "\n" + scalar, true}, {"with arguments", withArgs + "\n" + scalar, false}} {
+		out, err := Rewrite([]byte(c.src))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := strings.Contains(string(out), shortcut); got != c.want {
+			t.Errorf("%s: shortcut %v, want %v:\n%s", c.name, got, c.want, out)
+		}
+		if want := "\t\t{\"Product\", \"title\"}: true,\n"; !strings.Contains(string(out), want) {
+			t.Errorf("%s: pureScalarFields lacks %q:\n%s", c.name, want, out)
+		}
+	}
+}
