@@ -39,6 +39,7 @@ type Config struct {
 	ResponseCacheTTL time.Duration
 
 	PasswordHashConcurrency int
+	GCMinHeapMiB            int // the heap floor of garbage collection (KeepHeapFloor); 0: Go's own
 	PasswordHashMemoryKiB   int
 	PasswordHashIterations  int
 	RevocationSyncInterval  time.Duration
@@ -118,6 +119,7 @@ func settings(c *Config) []setting {
 		{"PASSWORD_HASH_ITERATIONS", "password-hash-iterations", "argon2id passes per hash (OWASP: 2)", intVar(&c.PasswordHashIterations, int(auth.DefaultArgon2Params.Time)), false},
 		{"RESPONSE_CACHE_TTL", "response-cache-ttl", "how long a catalog response may be served from memory (catalog writes invalidate it at once on every instance sharing a PostgreSQL database); 0 disables the cache", durationVar(&c.ResponseCacheTTL, 5*time.Second), false},
 		{"REVOCATION_SYNC_INTERVAL", "revocation-sync-interval", "how often the in-memory session view (live and revoked sessions) is resynced from the database (PostgreSQL also pushes changes at once)", durationVar(&c.RevocationSyncInterval, 5*time.Second), false},
+		{"GC_MIN_HEAP_MIB", "gc-min-heap-mib", "heap size in MiB below which no garbage collection starts (Go's own floor is 4 MiB, which a server's few MiB of requests in flight reach ~100 times a second); above it GOGC's growth applies, and GOMEMLIMIT still caps it; 0: Go's floor", intVar(&c.GCMinHeapMiB, 16), false},
 		{"DB_MAX_OPEN_CONNS", "db-max-open-conns", "database connections at most; 0 means 8 for SQLite, 20 for PostgreSQL", intVar(&c.DBMaxOpenConns, 0), false},
 		{"DB_MAX_IDLE_CONNS", "db-max-idle-conns", "idle database connections kept; 0 means as many as DB_MAX_OPEN_CONNS", intVar(&c.DBMaxIdleConns, 0), false},
 		{"DB_CONN_MAX_LIFETIME", "db-conn-max-lifetime", "recycle database connections after this long", durationVar(&c.DBConnMaxLifetime, 30*time.Minute), false},
@@ -198,6 +200,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer, e
 	return c, c.validate()
 }
 
+// maxGCMinHeapMiB bounds the heap floor at 64 GiB: more is a typo, not a plan.
+const maxGCMinHeapMiB = 64 << 10
+
 // maxJWTLeeway bounds the clock tolerance: minutes of skew mean a broken clock, not a setting.
 const maxJWTLeeway = 5 * time.Minute
 
@@ -246,6 +251,9 @@ func (c *Config) validate() error {
 	}
 	if c.DeviceTokenTTL <= 0 {
 		problems = append(problems, "DEVICE_TOKEN_TTL must be positive")
+	}
+	if c.GCMinHeapMiB < 0 || c.GCMinHeapMiB > maxGCMinHeapMiB {
+		problems = append(problems, fmt.Sprintf("GC_MIN_HEAP_MIB must be 0 to %d", maxGCMinHeapMiB))
 	}
 	if c.RevocationSyncInterval <= 0 {
 		problems = append(problems, "REVOCATION_SYNC_INTERVAL must be positive")

@@ -101,3 +101,29 @@ func TestParsedSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestGCMinHeapSetting: the heap floor is 16 MiB unless set, 0 turns it off, and a negative or
+// absurd value is refused.
+func TestGCMinHeapSetting(t *testing.T) {
+	load := func(v string) (app.Config, error) {
+		return app.LoadConfig(nil, func(k string) string {
+			if k == "GC_MIN_HEAP_MIB" {
+				return v
+			}
+			return ""
+		}, io.Discard)
+	}
+	for _, tt := range []struct {
+		value string
+		want  int
+		err   bool
+	}{{"", 16, false}, {"0", 0, false}, {"64", 64, false}, {"-1", 0, true}, {"1000000", 0, true}} {
+		cfg, err := load(tt.value)
+		switch {
+		case tt.err && (err == nil || !strings.Contains(err.Error(), "GC_MIN_HEAP_MIB must be 0 to")):
+			t.Errorf("GC_MIN_HEAP_MIB=%q: %v, want an error naming it", tt.value, err)
+		case !tt.err && (err != nil || cfg.GCMinHeapMiB != tt.want):
+			t.Errorf("GC_MIN_HEAP_MIB=%q: %d, %v; want %d", tt.value, cfg.GCMinHeapMiB, err, tt.want)
+		}
+	}
+}
