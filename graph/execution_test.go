@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -136,5 +137,20 @@ func TestPureSelection(t *testing.T) {
 		if got := pureSelection(category.SelectionSet); got != c.want {
 			t.Errorf("%s: pureSelection %v, want %v", c.category, got, c.want)
 		}
+	}
+}
+
+// TestMarshalResponse: the response is written as into a bytes.Buffer; from the second response
+// of an operation on, into one buffer allocated at its size.
+func TestMarshalResponse(t *testing.T) {
+	op := &ast.OperationDefinition{}
+	page := graphql.MarshalString(strings.Repeat("product ", 1000))
+	var want bytes.Buffer
+	page.MarshalGQL(&want)
+	if got := marshalResponse(op, page); string(got) != want.String() {
+		t.Fatalf("wrote %d bytes, want the %d of a bytes.Buffer", len(got), want.Len())
+	}
+	if allocs := testing.AllocsPerRun(10, func() { _ = marshalResponse(op, page) }); allocs > 2 {
+		t.Errorf("a second response of the operation takes %v allocations, want the buffer's (and the string's)", allocs)
 	}
 }

@@ -1,5 +1,5 @@
 // Command execgen is the project's GraphQL code generation: it runs gqlgen exactly as
-// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in five narrow,
+// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in six narrow,
 // named ways, and writes the table the first rewrite consults (graph/concurrency_gen.go). It is run
 // by `go generate ./graph` (graph/generate.go); .ci/run checks that its output is committed.
 //
@@ -22,6 +22,9 @@
 //     without FieldSet's per-object map, iterators and field copies (rewriteObjectReturns).
 //   - objects resolved in line: an object marshaller that schedules nothing on its field set
 //     fills `out := newObjectFields(fields)` instead and returns it (rewriteObjectReturns).
+//   - response buffers: a query's `var buf bytes.Buffer` into which the data is marshalled becomes
+//     marshalResponse(opCtx.Operation, data), which writes into a buffer of the size of the
+//     operation's last response rather than one growing from nothing by doubling.
 //   - plain fields: a field bound to a struct field, with no resolver, method or directive, is
 //     marshalled straight from the struct (a scalar whose marshaller cannot reach its context: as
 //     the struct field's address, when the object is given by pointer) or through resolvePlain

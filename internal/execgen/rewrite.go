@@ -29,6 +29,13 @@ var rewrites = []rewrite{
 		all:     regexp.MustCompile(`MarshalSliceConcurrently\(`),
 	},
 	{
+		// Responses: written into a buffer of the size of the operation's last response.
+		name:    "response buffers sized",
+		find:    regexp.MustCompile(`(?m)^(\t+)var buf bytes\.Buffer\n\t+data\.MarshalGQL\(&buf\)\n\t+response\.Data = buf\.Bytes\(\)\n`),
+		replace: "${1}response.Data = marshalResponse(opCtx.Operation, data)\n",
+		all:     regexp.MustCompile(`(?m)^\t+var buf bytes\.Buffer\n\t+data\.MarshalGQL\(&buf\)\n\t+response\.`),
+	},
+	{
 		// Objects: no deferred group unless a field of the object is deferred.
 		name:    "deferred groups on demand",
 		find:    regexp.MustCompile(`(?m)^(\t+)out := graphql\.NewFieldSet\(fields\)\n\t+deferred := graphql\.NewDeferredGroup\(ctx\)\n`),

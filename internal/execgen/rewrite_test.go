@@ -113,6 +113,19 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	}
 	return res
 }
+
+func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
+	return func(ctx context.Context) *graphql.Response {
+		var response graphql.Response
+		data := ec._Query(ctx, opCtx.Operation.SelectionSet)
+		var buf bytes.Buffer
+		data.MarshalGQL(&buf)
+		response.Data = buf.Bytes()
+		return &response
+	}
+}
 `
 
 func TestRewrite(t *testing.T) {
@@ -127,6 +140,7 @@ func TestRewrite(t *testing.T) {
 		"\tout := newObjectFields(fields)\n\tdeferred := newDeferredGroup(ctx, fields)\n",
 		"\t}\n\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\n\tif n := len(deferred.Defers); n > 0 {\n\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n",
 		"(ret graphql.Marshaler) {\n\tif plainFields(ec.OperationContext) {\n\t\treturn (*stringField)(&obj.Name)\n\t}\n\treturn graphql.ResolveField(\n",
+		"\t\tdata := ec._Query(ctx, opCtx.Operation.SelectionSet)\n\t\tresponse.Data = marshalResponse(opCtx.Operation, data)\n\t\treturn &response\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rewritten output lacks %q:\n%s", want, out)
@@ -169,6 +183,7 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 		"a marshaller that may map to null":       {"res := graphql.MarshalString(v)", "res := graphql.MarshalTime(v)"},
 		"a marshaller reading its context":        {"\t_ = sel\n\tres := graphql.MarshalString(v)", "\t_ = sel\n\t_ = graphql.GetFieldContext(ctx)\n\tres := graphql.MarshalString(v)"},
 		"no plain field left":                     {"return obj.Name, nil", "return obj.Name(), nil"},
+		"another use of the response buffer":      {"\t\tresponse.Data = buf.Bytes()\n", "\t\tresponse.Data = buf.Bytes()[1:]\n"},
 	} {
 		src := strings.Replace(sample, edit[0], edit[1], 1)
 		if src == sample {
