@@ -3296,7 +3296,7 @@ func (ec *executionContext) fieldContext_Product_quantity(_ context.Context, fie
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if plainFields(ec.OperationContext) {
 		if obj.Category != nil && pureSelection(field.Selections) {
-			return ec.marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategory(ctx, field.Selections, obj.Category)
+			return ec.pure_Category(ctx, field.Selections, obj.Category)
 		}
 		return resolvePlain(ctx, ec.OperationContext, field, ec.fieldContext_Product_category, obj.Category, ec.marshalNCategory2ᚖgithubᚗcomᚋshopqlᚋshopqlᚋmodelᚐCategory)
 	}
@@ -7604,6 +7604,41 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+func (ec *executionContext) pure_Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
+
+	out := newObjectFields(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Category")
+		case "id":
+			out.Values[i] = ec._Category_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Category_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 func init() {
 	pureScalarFields = map[[2]string]bool{

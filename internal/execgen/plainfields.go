@@ -109,7 +109,7 @@ var scalarFieldContext = regexp.MustCompile(`(?m)^func \(ec \*executionContext\)
 func objectMarshaler(name string) *regexp.Regexp {
 	return regexp.MustCompile(`(?m)^func \(ec \*executionContext\) ` + regexp.QuoteMeta(name) +
 		`\(ctx context\.Context, sel ast\.SelectionSet, v \*[\w.]+\) graphql\.Marshaler \{\n\tif v == nil \{\n` +
-		`(?:\t\tgraphql\.AddInvalidNullError\(ctx, "\w+!"\)\n)?\t\treturn graphql\.Null\n\t\}\n\treturn ec\._\w+\(ctx, sel, v\)\n\}\n`)
+		`(?:\t\tgraphql\.AddInvalidNullError\(ctx, "\w+!"\)\n)?\t\treturn graphql\.Null\n\t\}\n\treturn ec\._(\w+)\(ctx, sel, v\)\n\}\n`)
 }
 
 // pureSelectionSite is what the rewrite puts before resolvePlain for a field of an object type:
@@ -124,7 +124,8 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 	for _, m := range scalarFieldContext.FindAllStringSubmatch(s, -1) {
 		scalar[m[1]] = m[2]
 	}
-	var pureFields []string // "Object", "field" pairs, as Go source
+	var pureFields []string        // "Object", "field" pairs, as Go source
+	pureSites := map[string]bool{} // the object marshallers called by pure-selection sites
 	checked := map[string]bool{}
 	rewritten := 0
 	var failure error
@@ -141,6 +142,7 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 			skip := ""
 			if strings.HasPrefix(goType, "*") && objectMarshaler(marshaler).MatchString(s) && !takesArguments(s, fieldContext) {
 				skip = fmt.Sprintf(pureSelectionSite, structField, marshaler)
+				pureSites[marshaler] = true
 			}
 			return signature + "\tif plainFields(ec.OperationContext) {\n" + skip + "\t\treturn resolvePlain(ctx, ec.OperationContext, field, ec." +
 				fieldContext + ", obj." + structField + ", ec." + marshaler + ")\n\t}\n" + body
@@ -176,6 +178,9 @@ func rewritePlainFields(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("plain fields: no field bound to a struct field of the expected shape: gqlgen's output has changed, review the rewrite")
 	}
 	sort.Strings(pureFields)
+	if out, failure = pureObjects(out, pureSites, pureFields); failure != nil {
+		return nil, failure
+	}
 	// An init function, not a declaration: gqlgen type-checks the package before the rewrite, so
 	// graph/execution.go declares the table and the rewritten executor fills it.
 	out += "\nfunc init() {\n\tpureScalarFields = map[[2]string]bool{\n"
@@ -205,4 +210,78 @@ func concreteType(goType string) bool {
 		return true
 	}
 	return strings.HasPrefix(goType, "*") || strings.HasPrefix(goType, "[]")
+}
+
+// pureObjects gives each object that keeps a field set (it has a field resolved on it) and is
+// marshalled at a pure-selection site a second marshaller, pure_<Object>, for the selections
+// pureSelection admits: the object's own, with only its pure scalar fields and __typename, resolved
+// in line (newObjectFields) as rewriteObjectReturns makes an object with no other field. The
+// sites call it, rather than the field set the object's own marshaller builds (a category's
+// products resolver, never selected under the catalog's category { name }, made one per product).
+func pureObjects(src string, sites map[string]bool, pureFields []string) (string, error) {
+	pure := map[string]bool{}
+	for _, f := range pureFields {
+		pure[f] = true
+	}
+	var added strings.Builder
+	marshalers := make([]string, 0, len(sites))
+	for m := range sites {
+		marshalers = append(marshalers, m)
+	}
+	sort.Strings(marshalers) // the same output every time
+	for _, marshaler := range marshalers {
+		object := objectMarshaler(marshaler).FindStringSubmatch(src)[1]
+		start := strings.Index(src, "\nfunc (ec *executionContext) _"+object+"(ctx context.Context, sel ast.SelectionSet, obj ")
+		if start < 0 {
+			return "", fmt.Errorf("pure objects: no marshaller of %s: review the rewrite", object)
+		}
+		fn := src[start+1:]
+		fn = fn[:strings.Index(fn, "\n}\n")+3]
+		if !strings.Contains(fn, fieldSetLine) {
+			continue // resolved in line already: the site calls the object's own marshaller
+		}
+		variant, err := pureObject(fn, object, pure)
+		if err != nil {
+			return "", err
+		}
+		added.WriteString("\n" + variant)
+		call := "\t\t\treturn ec." + marshaler + "(ctx, field.Selections, obj."
+		src = strings.ReplaceAll(src, "pureSelection(field.Selections) {\n"+call, "pureSelection(field.Selections) {\n\t\t\treturn ec.pure_"+object+"(ctx, field.Selections, obj.")
+	}
+	return src + added.String(), nil
+}
+
+// pureCase is one case of an object marshaller's switch on the field name.
+var pureCase = regexp.MustCompile(`(?s)\t\tcase "(\w+)":\n.*?(?:\n\t\tcase |\n\t\tdefault:)`)
+
+// pureObject is fn, the marshaller of object, reduced to its pure fields and resolved in line.
+func pureObject(fn, object string, pure map[string]bool) (string, error) {
+	var b strings.Builder
+	rest := fn
+	for {
+		loc := pureCase.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			break
+		}
+		end := loc[1] - len("\t\tcase ")
+		if strings.HasSuffix(rest[:loc[1]], "default:") {
+			end = loc[1] - len("\t\tdefault:")
+		}
+		name := rest[loc[2]:loc[3]]
+		b.WriteString(rest[:loc[0]])
+		if name == "__typename" || pure[fmt.Sprintf("{%q, %q}", object, name)] {
+			b.WriteString(rest[loc[0]:end])
+		}
+		rest = rest[end:]
+	}
+	b.WriteString(rest)
+	out := strings.Replace(b.String(), "func (ec *executionContext) _"+object+"(", "func (ec *executionContext) pure_"+object+"(", 1)
+	out = strings.ReplaceAll(out, "atomic.AddUint32(&out.Invalids, 1)", "out.Invalids++")
+	out = strings.Replace(out, returnFields, returnOut, 1)
+	if !allMatch(outUse.FindAllString(out, -1), syncUses) || strings.Count(out, dispatchLine) != 1 ||
+		!strings.HasSuffix(strings.TrimSuffix(out, "\n"), returnOut) {
+		return "", fmt.Errorf("pure objects: %s's marshaller is not of the shape the rewrite knows: review it", object)
+	}
+	out = strings.Replace(out, fieldSetLine, objectFieldLine, 1)
+	return strings.Replace(out, dispatchLine, "", 1), nil
 }

@@ -311,13 +311,18 @@ func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, se
 	return ec._Category(ctx, sel, v)
 }
 `
+	// The category's marshaller: the sample's product one, whose one field is resolved on its field set.
+	category := sample[:strings.Index(sample, "\nfunc (ec *executionContext) marshalNProduct2ᚕᚖProductᚄ")]
+	category = strings.NewReplacer("_Product(", "_Category(", "obj *model.Product", "obj *model.Category",
+		"\t\t}\n\t}\n\tout.Dispatch", "\t\tdefault:\n\t\t\tpanic(\"unknown field \" + strconv.Quote(field.Name))\n\t\t}\n\t}\n\tout.Dispatch").
+		Replace(category[strings.Index(category, "func "):])
 	object := strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
-		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)") + categoryMarshaler
+		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)") + categoryMarshaler + "\n" + category
 	scalar := sample[strings.Index(sample, "func (ec *executionContext) _Product_name"):strings.Index(sample, "func (ec *executionContext) marshalNString2string")]
 	scalar = strings.NewReplacer("_Product_name", "_Product_title", "obj.Name", "obj.Title").Replace(scalar)
 	withArgs := strings.Replace(object, `return graphql.NewScalarFieldContext("Product", field, false, false, "String")`,
 		"fc = &graphql.FieldContext{Object: \"Product\", Field: field}\n\tif fc.Args, err = ec.field_Product_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {\n\t\treturn fc, err\n\t}\n\treturn fc, nil", 1)
-	const shortcut = "\t\tif obj.Name != nil && pureSelection(field.Selections) {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, field.Selections, obj.Name)\n\t\t}\n\t\treturn resolvePlain("
+	const shortcut = "\t\tif obj.Name != nil && pureSelection(field.Selections) {\n\t\t\treturn ec.pure_Category(ctx, field.Selections, obj.Name)\n\t\t}\n\t\treturn resolvePlain("
 	for _, c := range []struct {
 		name, src string
 		want      bool
@@ -328,6 +333,15 @@ func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, se
 		}
 		if got := strings.Contains(string(out), shortcut); got != c.want {
 			t.Errorf("%s: shortcut %v, want %v:\n%s", c.name, got, c.want, out)
+		}
+		pure := string(out)[strings.Index(string(out), "func (ec *executionContext) _Category("):]
+		if i := strings.Index(string(out), "func (ec *executionContext) pure_Category("); i >= 0 {
+			pure = string(out)[i:]
+		}
+		pure = pure[:strings.Index(pure, "\n}\n")]
+		if got := strings.Contains(pure, "pure_Category") && strings.Contains(pure, "out := newObjectFields(fields)") &&
+			!strings.Contains(pure, "ResolveConcurrently") && !strings.Contains(pure, "Dispatch"); got != c.want {
+			t.Errorf("%s: a category marshaller resolved in line %v, want %v:\n%s", c.name, got, c.want, pure)
 		}
 		if want := "\t\t{\"Product\", \"title\"}: true,\n"; !strings.Contains(string(out), want) {
 			t.Errorf("%s: pureScalarFields lacks %q:\n%s", c.name, want, out)
