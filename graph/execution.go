@@ -322,3 +322,47 @@ func marshalResponse(op *ast.OperationDefinition, data graphql.Marshaler) []byte
 	slot.Store(int32(min(buf.Len(), maxResponseHint)))
 	return buf.Bytes()
 }
+
+// collectedFieldsMemo remembers, for one operation, the fields graphql.CollectFields collected of
+// a selection set for an object type. gqlgen keeps the same cache in the operation context, but
+// its key hashes the type names through an FNV hasher allocated on every call: one allocation
+// per object of the response (a hundred for the catalog page). Here the key is the selection set
+// and the type's implementor list themselves, by address (the executor's are package variables),
+// and the result is gqlgen's own.
+type collectedFieldsMemo struct {
+	mu      sync.Mutex // lists of objects may be marshalled concurrently
+	entries []collected
+}
+
+type collected struct {
+	sel       *ast.Selection // the selection set's first element, and its length
+	n         int
+	satisfies *string
+	fields    []graphql.CollectedField
+}
+
+// maxCollected bounds the memo: an operation with more distinct selections than this has the
+// rest collected through gqlgen's cache, as before.
+const maxCollected = 32
+
+func (m *collectedFieldsMemo) fields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	key := collected{sel: &sel[0], n: len(sel), satisfies: &satisfies[0]}
+	m.mu.Lock()
+	for _, e := range m.entries {
+		if e.sel == key.sel && e.n == key.n && e.satisfies == key.satisfies {
+			m.mu.Unlock()
+			return e.fields
+		}
+	}
+	m.mu.Unlock()
+	key.fields = graphql.CollectFields(oc, sel, satisfies)
+	m.mu.Lock()
+	if len(m.entries) < maxCollected {
+		m.entries = append(m.entries, key)
+	}
+	m.mu.Unlock()
+	return key.fields
+}

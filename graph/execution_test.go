@@ -154,3 +154,53 @@ func TestMarshalResponse(t *testing.T) {
 		t.Errorf("a second response of the operation takes %v allocations, want the buffer's (and the string's)", allocs)
 	}
 }
+
+// TestCollectedFieldsMemo: the memo answers what graphql.CollectFields answers, for each selection
+// set and type apart, with no allocation once an answer is known, and beyond its bound still right.
+func TestCollectedFieldsMemo(t *testing.T) {
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+	doc, errs := gqlparser.LoadQueryWithRules(schema, `query($x: Boolean!) { products { items { name price @include(if: $x) ... on Product { id } }
+		edges { node { name description @skip(if: $x) } } } }`, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	oc := &graphql.OperationContext{Variables: map[string]any{"x": false}, Doc: doc, Operation: doc.Operations[0]}
+	catalog := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet
+	items := catalog[0].(*ast.Field).SelectionSet
+	node := catalog[1].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
+	names := func(fields []graphql.CollectedField) (s []string) {
+		for _, f := range fields {
+			s = append(s, f.Alias)
+		}
+		return s
+	}
+	var memo collectedFieldsMemo
+	for range 2 {
+		for _, sel := range []ast.SelectionSet{items, node} {
+			got, want := names(memo.fields(oc, sel, productImplementors)), names(graphql.CollectFields(oc, sel, productImplementors))
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("memo collected %v, CollectFields %v", got, want)
+			}
+		}
+	}
+	if len(memo.entries) != 2 {
+		t.Errorf("%d entries for two selection sets, want 2", len(memo.entries))
+	}
+	if allocs := testing.AllocsPerRun(100, func() { memo.fields(oc, items, productImplementors) }); allocs != 0 {
+		t.Errorf("a known selection costs %v allocations, want 0", allocs)
+	}
+	// Past its bound the memo keeps no more, and answers through gqlgen's cache.
+	for range maxCollected {
+		memo.fields(oc, items, []string{"Product"}) // a different implementor list: another key
+	}
+	if len(memo.entries) != maxCollected {
+		t.Errorf("%d entries, want the bound %d", len(memo.entries), maxCollected)
+	}
+	if got := names(memo.fields(oc, node, []string{"Product"})); strings.Join(got, ",") != "name,description" {
+		t.Errorf("past the bound: %v", got)
+	}
+}

@@ -833,6 +833,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected collectedFieldsMemo
 }
 
 func newExecutionContext(
@@ -5847,7 +5848,7 @@ func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, 
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -5899,7 +5900,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 var categoryImplementors = []string{"Category"}
 
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, categoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -5943,7 +5944,7 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -6091,7 +6092,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6138,7 +6139,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var productImplementors = []string{"Product"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, productImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6195,7 +6196,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productCatalogImplementors = []string{"ProductCatalog"}
 
 func (ec *executionContext) _ProductCatalog(ctx context.Context, sel ast.SelectionSet, obj *model.ProductCatalog) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productCatalogImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, productCatalogImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6260,7 +6261,7 @@ func (ec *executionContext) _ProductCatalog(ctx context.Context, sel ast.Selecti
 var productChangeImplementors = []string{"ProductChange"}
 
 func (ec *executionContext) _ProductChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProductChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productChangeImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, productChangeImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6302,7 +6303,7 @@ func (ec *executionContext) _ProductChange(ctx context.Context, sel ast.Selectio
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6339,7 +6340,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -6443,7 +6444,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var sessionImplementors = []string{"Session"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, sessionImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6505,7 +6506,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -6525,7 +6526,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, userImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6582,7 +6583,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6634,7 +6635,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6681,7 +6682,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6738,7 +6739,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6795,7 +6796,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -6852,7 +6853,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -7606,7 +7607,7 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 // endregion ***************************** type.gotpl *****************************
 
 func (ec *executionContext) pure_Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
+	fields := ec.collected.fields(ec.OperationContext, sel, categoryImplementors)
 
 	out := newObjectFields(fields)
 	deferred := newDeferredGroup(ctx, fields)

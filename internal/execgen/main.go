@@ -1,5 +1,5 @@
 // Command execgen is the project's GraphQL code generation: it runs gqlgen exactly as
-// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in six narrow,
+// `go tool gqlgen generate` does, then rewrites gqlgen's executor (graph/generated.go) in seven narrow,
 // named ways, and writes the table the first rewrite consults (graph/concurrency_gen.go). It is run
 // by `go generate ./graph` (graph/generate.go); .ci/run checks that its output is committed.
 //
@@ -25,6 +25,10 @@
 //   - response buffers: a query's `var buf bytes.Buffer` into which the data is marshalled becomes
 //     marshalResponse(opCtx.Operation, data), which writes into a buffer of the size of the
 //     operation's last response rather than one growing from nothing by doubling.
+//   - collected fields: every `graphql.CollectFields(ec.OperationContext, sel, xImplementors)`
+//     becomes `ec.collected.fields(…)`, a memo kept in the executor's per-operation state (a field
+//     the rewrite adds to executionContext) that answers gqlgen's own result without the FNV
+//     hasher gqlgen's cache key allocates on every call, once per object of the response.
 //   - plain fields: a field bound to a struct field, with no resolver, method or directive, is
 //     marshalled straight from the struct (a scalar whose marshaller cannot reach its context: as
 //     the struct field's address, when the object is given by pointer) or through resolvePlain

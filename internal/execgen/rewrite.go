@@ -36,6 +36,20 @@ var rewrites = []rewrite{
 		all:     regexp.MustCompile(`(?m)^\t+var buf bytes\.Buffer\n\t+data\.MarshalGQL\(&buf\)\n\t+response\.`),
 	},
 	{
+		// Collected fields: memoised per operation without gqlgen's per-call key allocation.
+		name:    "collected fields memo",
+		find:    regexp.MustCompile(`\bgraphql\.CollectFields\(ec\.OperationContext, sel, (\w+Implementors)\)`),
+		replace: "ec.collected.fields(ec.OperationContext, sel, ${1})",
+		all:     regexp.MustCompile(`\bCollectFields\(`),
+	},
+	{
+		// The executor's per-operation state: the memo of collected fields.
+		name:    "collected fields memo (state)",
+		find:    regexp.MustCompile(`(?m)^type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}\n`),
+		replace: "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\tcollected collectedFieldsMemo\n}\n",
+		all:     regexp.MustCompile(`(?m)^type executionContext struct`),
+	},
+	{
 		// Objects: no deferred group unless a field of the object is deferred.
 		name:    "deferred groups on demand",
 		find:    regexp.MustCompile(`(?m)^(\t+)out := graphql\.NewFieldSet\(fields\)\n\t+deferred := graphql\.NewDeferredGroup\(ctx\)\n`),

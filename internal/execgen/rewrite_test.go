@@ -14,6 +14,10 @@ import (
 // sample is gqlgen 0.17.98's output for one object and one list of it, as it generates them.
 const sample = `package graph
 
+type executionContext struct {
+	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+}
+
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
@@ -141,6 +145,8 @@ func TestRewrite(t *testing.T) {
 		"\t}\n\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\n\tif n := len(deferred.Defers); n > 0 {\n\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n",
 		"(ret graphql.Marshaler) {\n\tif plainFields(ec.OperationContext) {\n\t\treturn (*stringField)(&obj.Name)\n\t}\n\treturn graphql.ResolveField(\n",
 		"\t\tdata := ec._Query(ctx, opCtx.Operation.SelectionSet)\n\t\tresponse.Data = marshalResponse(opCtx.Operation, data)\n\t\treturn &response\n",
+		"\tfields := ec.collected.fields(ec.OperationContext, sel, productImplementors)\n",
+		"\tcollected collectedFieldsMemo\n}\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rewritten output lacks %q:\n%s", want, out)
@@ -183,6 +189,7 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 		"a marshaller that may map to null":       {"res := graphql.MarshalString(v)", "res := graphql.MarshalTime(v)"},
 		"a marshaller reading its context":        {"\t_ = sel\n\tres := graphql.MarshalString(v)", "\t_ = sel\n\t_ = graphql.GetFieldContext(ctx)\n\tres := graphql.MarshalString(v)"},
 		"no plain field left":                     {"return obj.Name, nil", "return obj.Name(), nil"},
+		"fields collected another way":            {"\treturn ret\n}\n", "\treturn ret\n}\n\nfunc z() { _ = graphql.CollectFields(oc, sel, nil) }\n"},
 		"another use of the response buffer":      {"\t\tresponse.Data = buf.Bytes()\n", "\t\tresponse.Data = buf.Bytes()[1:]\n"},
 	} {
 		src := strings.Replace(sample, edit[0], edit[1], 1)
