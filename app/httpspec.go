@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -128,12 +129,14 @@ func quality(params map[string]string) float64 {
 	return v
 }
 
-// rawParams are the GraphQL-over-HTTP request parameters before their types are checked.
+// rawParams are the GraphQL-over-HTTP request parameters as JSON gives them, before their types
+// are checked: absent and null are both nil. Decoding the body into them once (the JSON types come
+// with the values) replaces decoding it into raw messages and each of those again.
 type rawParams struct {
-	Query         json.RawMessage `json:"query"`
-	OperationName json.RawMessage `json:"operationName"`
-	Variables     json.RawMessage `json:"variables"`
-	Extensions    json.RawMessage `json:"extensions"`
+	Query         any `json:"query"`
+	OperationName any `json:"operationName"`
+	Variables     any `json:"variables"`
+	Extensions    any `json:"extensions"`
 }
 
 // readParams reads the request parameters from the URL query (GET) or the JSON body (POST). An
@@ -146,36 +149,99 @@ func readParams(r *http.Request) (*graphql.RawParams, int, error) {
 		if err != nil {
 			return nil, http.StatusBadRequest, errors.New("malformed URL query")
 		}
-		raw = rawParams{
-			Query:         jsonString(q, "query"),
-			OperationName: jsonString(q, "operationName"),
-			Variables:     jsonText(q, "variables"),
-			Extensions:    jsonText(q, "extensions"),
+		if raw, err = urlParams(q); err != nil {
+			return nil, http.StatusBadRequest, err
 		}
 	} else {
 		if status, err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 			return nil, status, err
 		}
-		// The body is bounded by MAX_BODY_BYTES (guardGraphQL); past it, reading fails with
-		// *http.MaxBytesError.
-		body, err := io.ReadAll(r.Body)
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			return nil, http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
-		case err != nil:
-			return nil, http.StatusBadRequest, errors.New("could not read the request body")
-		}
-		if !utf8.Valid(body) {
-			// JSON text is UTF-8 (RFC 8259); decoding would silently replace the bad bytes and
-			// store something the client never sent.
-			return nil, http.StatusBadRequest, errors.New("the request body is not valid UTF-8")
-		}
-		if err := decodeJSON(body, &raw); err != nil {
-			return nil, http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + describeJSONError(err))
+		if status, err := decodeBody(r.Body, &raw); err != nil {
+			return nil, status, err
 		}
 	}
 	return checkParams(raw)
+}
+
+// decodeBody reads the whole body, checks it is UTF-8, and decodes it into raw.
+func decodeBody(body io.Reader, raw *rawParams) (int, error) {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() { putBodyBuffer(buf) }()
+	// The body is bounded by MAX_BODY_BYTES (guardGraphQL); past it, reading fails with
+	// *http.MaxBytesError.
+	_, err := buf.ReadFrom(body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
+	case err != nil:
+		return http.StatusBadRequest, errors.New("could not read the request body")
+	}
+	if !utf8.Valid(buf.Bytes()) {
+		// JSON text is UTF-8 (RFC 8259); decoding would silently replace the bad bytes and
+		// store something the client never sent.
+		return http.StatusBadRequest, errors.New("the request body is not valid UTF-8")
+	}
+	if err := decodeJSON(buf.Bytes(), raw); err != nil {
+		return http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + describeJSONError(err))
+	}
+	return 0, nil
+}
+
+// bodyBuffers hold request bodies while they are checked and decoded: what the decoder makes of a
+// body shares no memory with it, so its buffer can serve the next request.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for another body: a rare large body must not keep its
+// memory for good in every pool's cache.
+const maxPooledBody = 64 << 10
+
+// putBodyBuffer returns buf to bodyBuffers, empty, unless it is too large; it reports whether it did.
+func putBodyBuffer(buf *bytes.Buffer) bool {
+	if buf.Cap() > maxPooledBody {
+		return false
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
+	return true
+}
+
+// urlParams reads the parameters of a GET request: query and operationName as strings (made
+// valid UTF-8), variables and extensions as the JSON text they hold (absent when empty).
+func urlParams(q url.Values) (rawParams, error) {
+	var raw rawParams
+	if q.Has("query") {
+		raw.Query = validUTF8(q.Get("query"))
+	}
+	if q.Has("operationName") {
+		raw.OperationName = validUTF8(q.Get("operationName"))
+	}
+	for _, f := range []struct {
+		name string
+		dst  *any
+	}{{"variables", &raw.Variables}, {"extensions", &raw.Extensions}} {
+		if v := q.Get(f.name); v != "" {
+			if err := decodeJSON([]byte(v), f.dst); err != nil {
+				return rawParams{}, errors.New("the " + f.name + " parameter must be an object")
+			}
+		}
+	}
+	return raw, nil
+}
+
+// validUTF8 returns s with each byte that is not part of a UTF-8 sequence replaced by U+FFFD, as
+// a JSON string of s would decode: the URL parameters then mean what the same parameters in a body
+// would.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s { // an invalid byte ranges as one utf8.RuneError
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // checkContentType accepts application/json in UTF-8, the only request encoding the spec requires.
@@ -197,50 +263,36 @@ func checkContentType(contentType string) (int, error) {
 // extensions objects, each possibly absent or null. A query is required unless the extensions
 // carry an automatic persisted query hash, which stands for it.
 func checkParams(raw rawParams) (*graphql.RawParams, int, error) {
-	var p graphql.RawParams
-	fields := []struct {
-		name string
-		raw  json.RawMessage
-		dst  any
-	}{
-		{"query", raw.Query, &p.Query},
-		{"operationName", raw.OperationName, &p.OperationName},
-		{"variables", raw.Variables, &p.Variables},
-		{"extensions", raw.Extensions, &p.Extensions},
-	}
-	for _, f := range fields {
-		if len(f.raw) == 0 || string(f.raw) == "null" {
-			continue
-		}
-		if err := decodeJSON(f.raw, f.dst); err != nil {
+	p := &graphql.RawParams{}
+	var ok [4]bool
+	p.Query, ok[0] = optional[string](raw.Query)
+	p.OperationName, ok[1] = optional[string](raw.OperationName)
+	p.Variables, ok[2] = optional[map[string]any](raw.Variables)
+	p.Extensions, ok[3] = optional[map[string]any](raw.Extensions)
+	for i, name := range [...]string{"query", "operationName", "variables", "extensions"} {
+		if !ok[i] {
 			kind := "a string"
-			if f.name == "variables" || f.name == "extensions" {
+			if name == "variables" || name == "extensions" {
 				kind = "an object"
 			}
-			return nil, http.StatusBadRequest, errors.New("the " + f.name + " parameter must be " + kind)
+			return nil, http.StatusBadRequest, errors.New("the " + name + " parameter must be " + kind)
 		}
 	}
 	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
 		return nil, http.StatusBadRequest, errors.New("the query parameter is missing")
 	}
-	return &p, 0, nil
+	return p, 0, nil
 }
 
-// jsonString returns the URL parameter name as a JSON string, or nil when absent.
-func jsonString(q url.Values, name string) json.RawMessage {
-	if !q.Has(name) {
-		return nil
+// optional returns v as a T: the zero T when v is nil (the parameter was absent or null), and
+// false when v holds another JSON type.
+func optional[T any](v any) (T, bool) {
+	if v == nil {
+		var zero T
+		return zero, true
 	}
-	b, _ := json.Marshal(q.Get(name)) // a string always marshals
-	return b
-}
-
-// jsonText returns the URL parameter name, which holds JSON text, or nil when absent or empty.
-func jsonText(q url.Values, name string) json.RawMessage {
-	if v := q.Get(name); v != "" {
-		return json.RawMessage(v)
-	}
-	return nil
+	t, ok := v.(T)
+	return t, ok
 }
 
 // describeJSONError says what is wrong with a request body in JSON's terms: encoding/json's own
