@@ -37,6 +37,7 @@ type App struct {
 	cache   *graph.CatalogCache // nil when disabled
 	metrics *metrics            // nil when METRICS is off
 	feed    *graph.ProductFeed
+	publish func(store.ProductEvent) // feed.Publish, made once rather than per request
 	sockets *sockets
 	handler http.Handler
 
@@ -114,6 +115,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *bun.DB) (*App,
 	svc.SetRefreshReuseInterval(cfg.RefreshReuseInterval)
 	a := &App{cfg: cfg, log: log, DB: db, Auth: svc, tokens: tokens, catalog: catalog, hasher: hasher,
 		feed: graph.NewProductFeed(db, cfg.WSEventQueue, log), sockets: newSockets(cfg, svc)}
+	a.publish = a.feed.Publish
 	if cfg.ResponseCacheTTL > 0 {
 		a.cache = graph.NewCatalogCache(256, cfg.ResponseCacheTTL, 32<<10)
 	}
@@ -233,14 +235,6 @@ func (a *App) invalidateCache(string) {
 	}
 }
 
-// publishChanges lets the product writes of a request reach this instance's subscriptions once they
-// commit (SQLite; on PostgreSQL they come back through the database, see listen).
-func (a *App) publishChanges(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(store.WithPublisher(r.Context(), a.feed.Publish)))
-	})
-}
-
 // Subscriptions is the number of subscriptions open on this instance (for tests and the load
 // script).
 func (a *App) Subscriptions() int { return a.feed.Subscribers() }
@@ -287,8 +281,7 @@ func (a *App) routes() http.Handler {
 		metrics = getOnly(a.metrics.handler())
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", guardGraphQL(int64(a.cfg.MaxBodyBytes), a.cfg.TrustedProxies, a.sockets.guard(a.publishChanges(
-		a.Auth.Middleware(graph.LoaderMiddleware(a.DB, a.graphQLServer()))))))
+	mux.Handle("/graphql", a.graphQLRequests(a.graphQLServer()))
 	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})))
@@ -305,6 +298,31 @@ func (a *App) routes() http.Handler {
 	mux.Handle("/graphiql.css", page)
 	mux.Handle("/", unknown)
 	return a.observe(mux, cors(a.cfg.CORSAllowedOrigins, a.cfg.CORSAllowedHeaders, recoverPanics(a.log, mux)))
+}
+
+// graphQLRequests is what a /graphql request goes through before the GraphQL server, in one copy
+// of the request (each middleware's own would cost one per middleware): the body bound and the
+// client's address (guardGraphQL), the WebSocket upgrade checks (sockets.admit), then the context
+// the resolvers read.
+func (a *App) graphQLRequests(next http.Handler) http.Handler {
+	maxBody, trusted := int64(a.cfg.MaxBodyBytes), a.cfg.TrustedProxies
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := guardGraphQL(w, r, maxBody, trusted)
+		if isWebSocketUpgrade(r) {
+			a.sockets.admit(ctx, w, r, func(ctx context.Context) { next.ServeHTTP(w, r.WithContext(a.requestContext(ctx, r))) })
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(a.requestContext(ctx, r)))
+	})
+}
+
+// requestContext is ctx with what the resolvers of r read from it: where its product writes go
+// once they commit (this instance's subscriptions on SQLite; on PostgreSQL they come back through
+// the database, see listen), the identity its Authorization header proves, and its loaders.
+func (a *App) requestContext(ctx context.Context, r *http.Request) context.Context {
+	ctx = store.WithPublisher(ctx, a.publish)
+	ctx = a.Auth.WithIdentity(ctx, r.Header)
+	return graph.WithLoaders(ctx, a.DB)
 }
 
 // getOnly answers other methods than GET and HEAD with 405, as ServeMux does for a "GET /…" pattern.

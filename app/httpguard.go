@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,20 +38,23 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 }
 
 // guardGraphQL bounds the request body to maxBody bytes (the transport answers 413 when it is
-// exceeded, see httpspec.go) and records the client's address for the login and registration
-// throttles. Content-Type (CSRF) and method checks are the transport's.
-func guardGraphQL(maxBody int64, trusted []netip.Prefix, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if maxBody > 0 && r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+// exceeded, see httpspec.go) and returns r's context with the client's address, for the login and
+// registration throttles and the sessions a login records. Content-Type (CSRF) and method checks
+// are the transport's.
+func guardGraphQL(w http.ResponseWriter, r *http.Request, maxBody int64, trusted []netip.Prefix) context.Context {
+	if maxBody > 0 && r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	}
+	ip := clientIP(r, trusted)
+	c := auth.Client{Address: throttleKey(ip, r.RemoteAddr)}
+	if ip.IsValid() {
+		c.IP = c.Address // the same text unless the key is an IPv6 /64
+		if ip.Is6() {
+			c.IP = ip.String()
 		}
-		ip := clientIP(r, trusted)
-		ctx := auth.WithClientAddress(r.Context(), throttleKey(ip, r.RemoteAddr))
-		if ip.IsValid() {
-			ctx = auth.WithClientDetails(ctx, ip.String(), r.UserAgent())
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+		c.UserAgent = r.UserAgent()
+	}
+	return auth.WithClient(r.Context(), c)
 }
 
 // clientIP is the client's address: the TCP peer, or, when the peer is one of the trusted proxies,

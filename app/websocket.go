@@ -70,41 +70,35 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// guard admits WebSocket upgrades to the GraphQL handler: from an allowed Origin, offering our
-// subprotocol, within the per-address limit. Other requests pass untouched.
-func (s *sockets) guard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isWebSocketUpgrade(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if !s.originAllowed(r) {
-			// Cross-site WebSocket hijacking: a page elsewhere opening a socket to us.
-			http.Error(w, "origin not allowed", http.StatusForbidden)
-			return
-		}
-		if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", wsSubprotocol) {
-			http.Error(w, "GraphQL over WebSocket needs the subprotocol "+wsSubprotocol, http.StatusBadRequest)
-			return
-		}
-		addr := auth.ClientAddress(r.Context())
-		if !s.acquire(addr) {
-			w.Header().Set("Retry-After", "10")
-			http.Error(w, "too many WebSocket connections from your address", http.StatusTooManyRequests)
-			return
-		}
-		defer s.release(addr)
-		// The server's read and write timeouts are for requests; a hijacked connection keeps
-		// them unless they are cleared (http.Hijacker).
-		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Time{})
-		_ = rc.SetWriteDeadline(time.Time{})
-		c := &socket{sockets: s, done: make(chan struct{})}
-		s.track(c, true)
-		defer s.track(c, false)
-		defer close(c.done)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, c)))
-	})
+// admit lets the WebSocket upgrade r through to serve, with the socket in ctx: from an allowed
+// Origin, offering our subprotocol, within the per-address limit (ctx has the client's address).
+func (s *sockets) admit(ctx context.Context, w http.ResponseWriter, r *http.Request, serve func(context.Context)) {
+	if !s.originAllowed(r) {
+		// Cross-site WebSocket hijacking: a page elsewhere opening a socket to us.
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", wsSubprotocol) {
+		http.Error(w, "GraphQL over WebSocket needs the subprotocol "+wsSubprotocol, http.StatusBadRequest)
+		return
+	}
+	addr := auth.ClientAddress(ctx)
+	if !s.acquire(addr) {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many WebSocket connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	defer s.release(addr)
+	// The server's read and write timeouts are for requests; a hijacked connection keeps
+	// them unless they are cleared (http.Hijacker).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	c := &socket{sockets: s, done: make(chan struct{})}
+	s.track(c, true)
+	defer s.track(c, false)
+	defer close(c.done)
+	serve(context.WithValue(ctx, socketKey{}, c))
 }
 
 // originAllowed: no Origin (not a browser), the server's own (same scheme, host and port), or one
@@ -252,11 +246,11 @@ type acceptor struct{}
 func (acceptor) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	c := socketFrom(r.Context())
 	if c == nil {
-		return nil, errors.New("WebSocket upgrade outside sockets.guard")
+		return nil, errors.New("WebSocket upgrade outside sockets.admit")
 	}
 	impl := transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 		Subprotocols:       []string{wsSubprotocol}, // preferred over gqlgen's legacy graphql-ws
-		InsecureSkipVerify: true,                    // sockets.guard has checked the Origin, with the scheme
+		InsecureSkipVerify: true,                    // sockets.admit has checked the Origin, with the scheme
 	}}
 	conn, err := impl.Accept(w, r, opts)
 	if err != nil {

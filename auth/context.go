@@ -17,31 +17,27 @@ type Principal struct {
 	ExpiresAt time.Time
 }
 
-// identity is what the middleware learnt from the Authorization header: a principal, or why not.
+// identity is what WithIdentity learnt from the Authorization header: a principal, or why not.
 type identity struct {
-	raw       string // the bearer token as sent, for refreshToken's header fallback
-	headerErr error  // why the header holds no bearer token: ErrTokenMissing, or malformed
-	principal *Principal
-	err       error // headerErr, or why the token is not a valid access token
+	raw       string     // the bearer token as sent, for refreshToken's header fallback
+	headerErr error      // why the header holds no bearer token: ErrTokenMissing, or malformed
+	principal *Principal // &proven when the token is valid
+	err       error      // headerErr, or why the token is not a valid access token
+	proven    Principal  // in the same allocation as the identity
 }
 
 type identityKey struct{}
 
-// Middleware reads the Authorization header, verifies the access token in it and records the
-// outcome in the request context. It never fails the request itself: some fields are public, and the
-// directives decide with FromContext.
-func (s *Service) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(s.WithIdentity(r.Context(), r.Header)))
-	})
-}
-
-// WithIdentity returns ctx carrying the identity proven by the Authorization header in h.
+// WithIdentity returns ctx carrying the identity proven by the Authorization header in h: the
+// HTTP layer calls it for every request, and connection_init for its payload. It never fails the
+// request itself: some fields are public, and the directives decide with FromContext.
 func (s *Service) WithIdentity(ctx context.Context, h http.Header) context.Context {
 	id := &identity{}
 	id.raw, id.headerErr = bearerToken(h)
 	if id.err = id.headerErr; id.err == nil {
-		id.principal, id.err = s.Authenticate(id.raw)
+		if id.err = s.authenticate(context.Background(), id.raw, &id.proven); id.err == nil {
+			id.principal = &id.proven
+		}
 	}
 	return context.WithValue(ctx, identityKey{}, id)
 }

@@ -139,7 +139,7 @@ func TestTrustedDeviceThrottle(t *testing.T) {
 		LoginPerAddress: Rate{Burst: 3, Per: time.Hour},
 		LoginPerDevice:  Rate{Burst: 2, Per: time.Hour},
 	})
-	ctx := WithClientAddress(context.Background(), "203.0.113.7")
+	ctx := WithClient(context.Background(), Client{Address: "203.0.113.7"})
 	attempt := func(device string, ok bool) error {
 		done, err := s.throttle.beginLogin(ctx, "ann@example.com", device)
 		if err == nil {

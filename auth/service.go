@@ -86,19 +86,30 @@ func (s *Service) Authenticate(raw string) (*Principal, error) {
 // deleted. It asks the session view, without a database round trip, unless the view does not know
 // the session yet (see lookupSession).
 func (s *Service) AuthenticateContext(ctx context.Context, raw string) (*Principal, error) {
+	p := &Principal{}
+	if err := s.authenticate(ctx, raw, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// authenticate is AuthenticateContext writing the principal into p, which the caller allocates
+// (WithIdentity: inside the identity).
+func (s *Service) authenticate(ctx context.Context, raw string, p *Principal) error {
 	c, ok := s.verified.Get(raw)
 	if !ok || s.tokens.Expired(c, time.Now()) {
 		var err error
 		if c, err = s.tokens.Parse(raw, AccessToken); err != nil {
 			s.verified.Remove(raw)
-			return nil, err
+			return err
 		}
 		s.verified.Add(raw, c)
 	}
 	if err := s.checkSession(ctx, c.SessionID, c.UserID()); err != nil {
-		return nil, err
+		return err
 	}
-	return &Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh, ExpiresAt: c.ExpiresAt.Time}, nil
+	*p = Principal{UserID: c.UserID(), SessionID: c.SessionID, Admin: c.Admin, Fresh: c.Fresh, ExpiresAt: c.ExpiresAt.Time}
+	return nil
 }
 
 // checkSession reports whether userID's token of the session may be used (see SessionView.Check).

@@ -239,16 +239,11 @@ func (t *throttles) beginRegister(ctx context.Context) error {
 	return nil
 }
 
-type clientAddressKey struct{}
-
-// WithClientAddress records the address requests are throttled by (see ClientAddress).
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddressKey{}, addr)
-}
-
-// ClientAddress is the caller's address as the HTTP layer determined it, or "" when unknown (all
-// such callers then share one bucket).
+// ClientAddress is the caller's address as the HTTP layer determined it (Client.Address), or ""
+// when unknown (all such callers then share one bucket).
 func ClientAddress(ctx context.Context) string {
-	s, _ := ctx.Value(clientAddressKey{}).(string)
-	return s
+	if c := clientFrom(ctx); c != nil {
+		return c.Address
+	}
+	return ""
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,51 +28,54 @@ const loaderWait = 500 * time.Microsecond
 
 // Loaders batch the lookups that would otherwise cost one query per item, and keep count of what
 // the request has been served against its bounds. They live for one request, so their caches never
-// serve another caller's stale data.
+// serve another caller's stale data. Each loader is built when the request first needs it: most
+// requests never do.
 type Loaders struct {
+	db bun.IDB
+
 	// productsByCategory merges the categories asked for by every Category.products in the request
 	// (gqlgen batches the categories of one list, not those reached one by one through a list of
-	// products) into one query.
+	// products) into one query. Use categoryLoader.
 	productsByCategory *dataloadgen.Loader[int64, []*model.Product]
+	buildCategories    sync.Once
 	// categoryProducts counts the products Category.products has returned in this request.
 	categoryProducts atomic.Int64
 }
 
 // NewLoaders returns fresh loaders reading from db.
-func NewLoaders(db bun.IDB) *Loaders {
-	return &Loaders{
-		productsByCategory: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*model.Product, error) {
-			byCategory, complete, err := store.ProductsByCategoryIDs(ctx, db, ids, MaxCategoryProducts)
-			if err != nil {
-				return nil, err
+func NewLoaders(db bun.IDB) *Loaders { return &Loaders{db: db} }
+
+// categoryLoader is productsByCategory, built on first use (resolvers ask for it concurrently).
+func (l *Loaders) categoryLoader() *dataloadgen.Loader[int64, []*model.Product] {
+	l.buildCategories.Do(func() { l.productsByCategory = productsByCategoryLoader(l.db) })
+	return l.productsByCategory
+}
+
+func productsByCategoryLoader(db bun.IDB) *dataloadgen.Loader[int64, []*model.Product] {
+	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*model.Product, error) {
+		byCategory, complete, err := store.ProductsByCategoryIDs(ctx, db, ids, MaxCategoryProducts)
+		if err != nil {
+			return nil, err
+		}
+		tooMany := dataloadgen.MappedFetchError[int64]{}
+		for _, id := range ids {
+			switch {
+			case !complete(id):
+				tooMany[id] = errTooManyCategoryProducts
+			case byCategory[id] == nil:
+				// A category without products: an empty list (a missing key would be
+				// dataloadgen.ErrNotFound).
+				byCategory[id] = []*model.Product{}
 			}
-			tooMany := dataloadgen.MappedFetchError[int64]{}
-			for _, id := range ids {
-				switch {
-				case !complete(id):
-					tooMany[id] = errTooManyCategoryProducts
-				case byCategory[id] == nil:
-					// A category without products: an empty list (a missing key would be
-					// dataloadgen.ErrNotFound).
-					byCategory[id] = []*model.Product{}
-				}
-			}
-			if len(tooMany) > 0 {
-				return byCategory, tooMany
-			}
-			return byCategory, nil
-		}, dataloadgen.WithWait(loaderWait)),
-	}
+		}
+		if len(tooMany) > 0 {
+			return byCategory, tooMany
+		}
+		return byCategory, nil
+	}, dataloadgen.WithWait(loaderWait))
 }
 
 type loadersKey struct{}
-
-// LoaderMiddleware gives every request its own Loaders.
-func LoaderMiddleware(db bun.IDB, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), db)))
-	})
-}
 
 func loaders(ctx context.Context) *Loaders {
 	return ctx.Value(loadersKey{}).(*Loaders)
@@ -87,7 +90,7 @@ func (l *Loaders) CategoryProducts(ctx context.Context, cats []*model.Category) 
 	for i, c := range cats {
 		ids[i] = c.ID
 	}
-	lists, err := l.productsByCategory.LoadAll(ctx, ids)
+	lists, err := l.categoryLoader().LoadAll(ctx, ids)
 	if err != nil {
 		if errors.Is(err, errTooManyCategoryProducts) {
 			return nil, errTooManyCategoryProducts // once, not once per category
