@@ -64,3 +64,17 @@ func TestGuardGraphQLRecordsClient(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusRecorderWriteString: strings written through io.WriteString are counted and recorded
+// as writes are.
+func TestStatusRecorderWriteString(t *testing.T) {
+	under := httptest.NewRecorder()
+	rec := &statusRecorder{ResponseWriter: under}
+	if _, err := io.WriteString(rec, `{"data":`); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = rec.Write([]byte("null}"))
+	if rec.status != http.StatusOK || rec.bytes != 13 || under.Body.String() != `{"data":null}` {
+		t.Errorf("status %d, %d bytes, body %q", rec.status, rec.bytes, under.Body)
+	}
+}

@@ -169,13 +169,8 @@ func decodeBody(body io.Reader, raw *rawParams) (int, error) {
 	defer func() { putBodyBuffer(buf) }()
 	// The body is bounded by MAX_BODY_BYTES (guardGraphQL); past it, reading fails with
 	// *http.MaxBytesError.
-	_, err := buf.ReadFrom(body)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
-	case err != nil:
-		return http.StatusBadRequest, errors.New("could not read the request body")
+	if _, err := buf.ReadFrom(body); err != nil {
+		return readError(err)
 	}
 	if !utf8.Valid(buf.Bytes()) {
 		// JSON text is UTF-8 (RFC 8259); decoding would silently replace the bad bytes and
@@ -186,6 +181,16 @@ func decodeBody(body io.Reader, raw *rawParams) (int, error) {
 		return http.StatusBadRequest, errors.New("the request body must be a JSON object with a query string: " + describeJSONError(err))
 	}
 	return 0, nil
+}
+
+// readError is the answer to a body that could not be read (apart so that the target errors.As
+// needs is allocated only then).
+func readError(err error) (int, error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge, errors.New("the request body is larger than " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes")
+	}
+	return http.StatusBadRequest, errors.New("could not read the request body")
 }
 
 // bodyBuffers hold request bodies while they are checked and decoded: what the decoder makes of a
@@ -246,6 +251,9 @@ func validUTF8(s string) string {
 
 // checkContentType accepts application/json in UTF-8, the only request encoding the spec requires.
 func checkContentType(contentType string) (int, error) {
+	if contentType == mediaJSON {
+		return 0, nil // what nearly every client sends: no parameters to parse (mime's would be a map)
+	}
 	if contentType == "" {
 		return http.StatusUnsupportedMediaType, errors.New("send the request body as Content-Type: application/json")
 	}
@@ -417,9 +425,21 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 }
 
 func setResponseHeaders(w http.ResponseWriter, media string) {
+	var contentType string
+	switch media { // constants, rather than a string built per response
+	case mediaJSON:
+		contentType = mediaJSON + "; charset=utf-8"
+	case mediaGraphQLResponse:
+		contentType = mediaGraphQLResponse + "; charset=utf-8"
+	default:
+		contentType = media + "; charset=utf-8"
+	}
+	// One allocation for both values, as Header.Set would make one each; each slice is capped
+	// so that an Add to one cannot write into the other.
+	values := []string{contentType, "no-store"}
 	h := w.Header()
-	h.Set("Content-Type", media+"; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = values[0:1:1]
+	h["Cache-Control"] = values[1:2:2]
 }
 
 // plainData reports whether resp is nothing but data.

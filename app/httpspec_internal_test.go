@@ -251,3 +251,45 @@ func TestBodyBuffersBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseHeaders: the two headers share one allocation, and neither can change the other.
+func TestResponseHeaders(t *testing.T) {
+	for _, tt := range []struct{ media, want string }{
+		{mediaJSON, "application/json; charset=utf-8"},
+		{mediaGraphQLResponse, "application/graphql-response+json; charset=utf-8"},
+		{"text/plain", "text/plain; charset=utf-8"},
+	} {
+		rec := httptest.NewRecorder()
+		setResponseHeaders(rec, tt.media)
+		h := rec.Header()
+		if got := h.Get("Content-Type"); got != tt.want {
+			t.Errorf("%s: Content-Type %q, want %q", tt.media, got, tt.want)
+		}
+		h.Add("Content-Type", "x")
+		h.Add("Cache-Control", "y")
+		if got := h.Values("Content-Type"); !reflect.DeepEqual(got, []string{tt.want, "x"}) {
+			t.Errorf("%s: Content-Type after Add %q", tt.media, got)
+		}
+		if got := h.Values("Cache-Control"); !reflect.DeepEqual(got, []string{"no-store", "y"}) {
+			t.Errorf("%s: Cache-Control after Add %q", tt.media, got)
+		}
+	}
+}
+
+// TestContentTypes: the plain application/json that skips parsing is answered as parsing it would.
+func TestContentTypes(t *testing.T) {
+	for _, tt := range []struct {
+		contentType string
+		status      int
+	}{
+		{"application/json", 0}, {"application/json; charset=utf-8", 0}, {"Application/JSON", 0},
+		{"application/json; charset=UTF-8", 0}, {"application/json;", 0},
+		{"application/json; charset=latin1", http.StatusUnsupportedMediaType},
+		{"", http.StatusUnsupportedMediaType}, {"text/plain", http.StatusUnsupportedMediaType},
+		{"application/json x", http.StatusUnsupportedMediaType}, {"application/jsonx", http.StatusUnsupportedMediaType},
+	} {
+		if status, _ := checkContentType(tt.contentType); status != tt.status {
+			t.Errorf("%q: status %d, want %d", tt.contentType, status, tt.status)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func (m *metrics) handler() http.Handler {
 
 // observe counts one finished request.
 func (m *metrics) observe(route, operation, opType, outcome string, status int, codes, reasons []string, elapsed time.Duration) {
-	m.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.httpRequests.WithLabelValues(route, statusLabel(status)).Inc()
 	m.httpDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 	if route != "/graphql" {
 		return
@@ -113,6 +113,23 @@ func (m *metrics) observe(route, operation, opType, outcome string, status int, 
 			m.authFailures.WithLabelValues(reason).Inc()
 		}
 	}
+}
+
+// statusLabels are the labels of the HTTP statuses, made once: strconv.Itoa makes a string per
+// call above 99, so per request.
+var statusLabels = func() (labels [600]string) {
+	for code := range labels {
+		labels[code] = strconv.Itoa(code)
+	}
+	return labels
+}()
+
+// statusLabel is status as a metric label: its decimal digits.
+func statusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // operationLabel returns the label to count an executed operation under (see opLabels).

@@ -97,3 +97,14 @@ func TestJunkOperationNamesCannotTakeRealOnesLabels(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusLabel(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		want   string
+	}{{200, "200"}, {0, "0"}, {99, "99"}, {404, "404"}, {599, "599"}, {600, "600"}, {999, "999"}, {-1, "-1"}} {
+		if got := statusLabel(tt.status); got != tt.want {
+			t.Errorf("statusLabel(%d) = %q, want %q", tt.status, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -124,6 +125,16 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteString lets io.WriteString reach the writer's own, which copies no string into a new slice.
+func (s *statusRecorder) WriteString(str string) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := io.WriteString(s.ResponseWriter, str)
+	s.bytes += int64(n)
+	return n, err
+}
+
 // Unwrap lets http.ResponseController reach the connection (flush, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
@@ -136,9 +147,17 @@ func (a *App) observe(routes *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		_, pattern := routes.Handler(r)
-		info := &requestInfo{id: requestID(r.Header.Get(requestIDHeader))}
-		w.Header().Set(requestIDHeader, info.id)
-		rec := &statusRecorder{ResponseWriter: w}
+		// What the request needs to be observed, in one allocation.
+		obs := &struct {
+			info     requestInfo
+			rec      statusRecorder
+			idHeader [1]string
+		}{}
+		info, rec := &obs.info, &obs.rec
+		info.id = requestID(r.Header.Get(requestIDHeader))
+		rec.ResponseWriter = w
+		obs.idHeader[0] = info.id
+		w.Header()[requestIDHeader] = obs.idHeader[:] // Header.Set, without a slice of its own
 		defer func() {
 			// A panic that escaped recoverPanics (http.ErrAbortHandler) still gets its line.
 			if rec.status == 0 {
@@ -166,7 +185,12 @@ func (a *App) finish(r *http.Request, route string, info *requestInfo, rec *stat
 		// Probes, scrapes and static assets would drown the interesting lines.
 		level = slog.LevelDebug
 	}
-	attrs := []slog.Attr{
+	if !a.log.Enabled(context.Background(), level) {
+		return
+	}
+	// Room for every attribute, so that the slice can stay on the stack.
+	var room [11]slog.Attr
+	attrs := append(room[:0],
 		slog.String("request_id", info.id),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
@@ -174,7 +198,7 @@ func (a *App) finish(r *http.Request, route string, info *requestInfo, rec *stat
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
 		slog.String("outcome", outcome),
-	}
+	)
 	if op != "" {
 		if len(op) > maxOperationLabelBytes { // names are ASCII: cutting bytes cuts no character
 			op = op[:maxOperationLabelBytes] + "…"
