@@ -28,10 +28,16 @@ type identity struct {
 
 type identityKey struct{}
 
+// anonymous is the identity of every request without an Authorization header; it is never changed.
+var anonymous = &identity{headerErr: ErrTokenMissing, err: ErrTokenMissing}
+
 // WithIdentity returns ctx carrying the identity proven by the Authorization header in h: the
 // HTTP layer calls it for every request, and connection_init for its payload. It never fails the
 // request itself: some fields are public, and the directives decide with FromContext.
 func (s *Service) WithIdentity(ctx context.Context, h http.Header) context.Context {
+	if len(h.Values("Authorization")) == 0 {
+		return context.WithValue(ctx, identityKey{}, anonymous) // most public requests: nothing to allocate
+	}
 	id := &identity{}
 	id.raw, id.headerErr = bearerToken(h)
 	if id.err = id.headerErr; id.err == nil {
