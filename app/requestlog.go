@@ -14,6 +14,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopql/shopql/internal/ctxval"
 )
 
 // requestIDHeader carries the request id in both directions: a proxy or client may set it, and
@@ -35,10 +37,6 @@ type requestInfo struct {
 }
 
 type requestInfoKey struct{}
-
-func withRequestInfo(ctx context.Context, info *requestInfo) context.Context {
-	return context.WithValue(ctx, requestInfoKey{}, info)
-}
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
 	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
@@ -147,13 +145,15 @@ func (a *App) observe(routes *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		_, pattern := routes.Handler(r)
-		// What the request needs to be observed, in one allocation.
+		// What the request needs to be observed, its context with the info included, in one
+		// allocation.
 		obs := &struct {
-			info     requestInfo
+			ctx      ctxval.Context[requestInfoKey, requestInfo]
 			rec      statusRecorder
 			idHeader [1]string
 		}{}
-		info, rec := &obs.info, &obs.rec
+		obs.ctx.Context = r.Context()
+		info, rec := &obs.ctx.Val, &obs.rec
 		info.id = requestID(r.Header.Get(requestIDHeader))
 		rec.ResponseWriter = w
 		obs.idHeader[0] = info.id
@@ -165,7 +165,7 @@ func (a *App) observe(routes *http.ServeMux, next http.Handler) http.Handler {
 			}
 			a.finish(r, routeLabel(pattern), info, rec, time.Since(start))
 		}()
-		next.ServeHTTP(rec, r.WithContext(withRequestInfo(r.Context(), info)))
+		next.ServeHTTP(rec, r.WithContext(&obs.ctx))
 	})
 }
 

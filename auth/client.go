@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/shopql/shopql/internal/ctxval"
 )
 
 // maxUserAgentRunes bounds the User-Agent a session records.
@@ -24,7 +26,7 @@ type clientKey struct{}
 
 // WithClient records what the HTTP layer learnt of the client (see Client).
 func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, clientKey{}, &c)
+	return &ctxval.Context[clientKey, Client]{Context: ctx, Val: c}
 }
 
 func clientFrom(ctx context.Context) *Client {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/shopql/shopql/internal/ctxval"
 )
 
 // Principal is the caller proven by a valid access token.
@@ -23,7 +25,7 @@ type identity struct {
 	headerErr error      // why the header holds no bearer token: ErrTokenMissing, or malformed
 	principal *Principal // &proven when the token is valid
 	err       error      // headerErr, or why the token is not a valid access token
-	proven    Principal  // in the same allocation as the identity
+	proven    Principal  // in the same allocation as the identity (and its context)
 }
 
 type identityKey struct{}
@@ -38,14 +40,15 @@ func (s *Service) WithIdentity(ctx context.Context, h http.Header) context.Conte
 	if len(h.Values("Authorization")) == 0 {
 		return context.WithValue(ctx, identityKey{}, anonymous) // most public requests: nothing to allocate
 	}
-	id := &identity{}
+	c := &ctxval.Context[identityKey, identity]{Context: ctx}
+	id := &c.Val
 	id.raw, id.headerErr = bearerToken(h)
 	if id.err = id.headerErr; id.err == nil {
 		if id.err = s.authenticate(context.Background(), id.raw, &id.proven); id.err == nil {
 			id.principal = &id.proven
 		}
 	}
-	return context.WithValue(ctx, identityKey{}, id)
+	return c
 }
 
 // FromContext returns the authenticated caller, or the reason there is none.

@@ -29,7 +29,7 @@ const loaderWait = 500 * time.Microsecond
 // Loaders batch the lookups that would otherwise cost one query per item, and keep count of what
 // the request has been served against its bounds. They live for one request, so their caches never
 // serve another caller's stale data. Each loader is built when the request first needs it: most
-// requests never do.
+// requests never do. WithLoaders makes them, in the same allocation as their context.
 type Loaders struct {
 	db bun.IDB
 
@@ -41,9 +41,6 @@ type Loaders struct {
 	// categoryProducts counts the products Category.products has returned in this request.
 	categoryProducts atomic.Int64
 }
-
-// NewLoaders returns fresh loaders reading from db.
-func NewLoaders(db bun.IDB) *Loaders { return &Loaders{db: db} }
 
 // categoryLoader is productsByCategory, built on first use (resolvers ask for it concurrently).
 func (l *Loaders) categoryLoader() *dataloadgen.Loader[int64, []*model.Product] {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"sync"
 	"testing"
 )
@@ -8,7 +9,7 @@ import (
 // TestLoadersBuiltOnFirstUse: a request's loaders cost nothing until a resolver needs one, and
 // every resolver of the request, however many ask at once, gets the same loader.
 func TestLoadersBuiltOnFirstUse(t *testing.T) {
-	l := NewLoaders(nil)
+	l := loaders(WithLoaders(context.Background(), nil))
 	if l.productsByCategory != nil {
 		t.Fatal("the category loader is built before any resolver asked for it")
 	}
@@ -23,7 +24,7 @@ func TestLoadersBuiltOnFirstUse(t *testing.T) {
 			t.Fatalf("resolver %d got loader %p, resolver 0 %p", i, g, got[0])
 		}
 	}
-	if other := NewLoaders(nil).categoryLoader(); any(other) == got[0] {
+	if other := loaders(WithLoaders(context.Background(), nil)).categoryLoader(); any(other) == got[0] {
 		t.Fatal("two requests share a loader")
 	}
 }

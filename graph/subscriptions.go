@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/shopql/shopql/internal/ctxval"
 	"github.com/shopql/shopql/model"
 	"github.com/shopql/shopql/store"
 )
@@ -187,5 +188,5 @@ func (f *ProductFeed) Subscribers() int {
 // once per event, and each event is a request of its own (loaders living as long as the socket would
 // serve stale data and count against one bound forever).
 func WithLoaders(ctx context.Context, db bun.IDB) context.Context {
-	return context.WithValue(ctx, loadersKey{}, NewLoaders(db))
+	return &ctxval.Context[loadersKey, Loaders]{Context: ctx, Val: Loaders{db: db}}
 }
