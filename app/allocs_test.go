@@ -21,3 +21,19 @@ func TestUncachedCatalogAllocations(t *testing.T) {
 		t.Errorf("%.0f allocations per uncached catalog request, want at most 2,000", n)
 	}
 }
+
+// TestCachedCatalogAllocations bounds what the request costs around a cached answer, where the
+// executor does almost nothing: the HTTP layer, the body, the token check and the context the
+// resolvers would read (99 allocations; 130 before they were trimmed, see docs/PERFORMANCE.md).
+func TestCachedCatalogAllocations(t *testing.T) {
+	if raceEnabled || testing.CoverMode() != "" {
+		t.Skip("the race detector and coverage change what allocates")
+	}
+	s, _ := benchShop(t)
+	h := s.App.Handler()
+	const names = `{"query":"{ products(first: 50) { names totalCount pageInfo { endCursor hasNextPage } } }"}`
+	serve(t, h, names, "") // warm: parsed, cached
+	if n := testing.AllocsPerRun(20, func() { serve(t, h, names, "") }); n > 110 {
+		t.Errorf("%.0f allocations per cached anonymous catalog request, want at most 110", n)
+	}
+}
