@@ -30,14 +30,51 @@ func marshalList(ctx context.Context, sel ast.SelectionSet, n int, marshal func(
 		return graphql.MarshalSliceConcurrently(ctx, n, 0, false, marshal)
 	}
 	ret := make(graphql.Array, n)
-	fcs := make([]graphql.FieldContext, n) // one allocation for every element's context
-	index := make([]int, n)
-	for i := range n {
-		index[i] = i
-		fcs[i].Index = &index[i]
-		ret[i] = marshalElement(graphql.WithFieldContext(ctx, &fcs[i]), i, marshal)
+	elements := make([]elementContext, n) // one allocation for every element's context
+	parent := graphql.GetFieldContext(ctx)
+	for i := range elements {
+		e := &elements[i]
+		e.Context, e.index = ctx, i
+		e.fc.Index, e.fc.Parent = &e.index, parent
+		ret[i] = marshalElement(e, i, marshal)
 	}
 	return ret
+}
+
+// elementContext is what graphql.WithFieldContext(ctx, &fc) gives for a list element's field
+// context — ctx with fc under gqlgen's key, fc.Parent the field context of ctx — with the context,
+// the field context and its index in one value, so that a list's elements take one allocation,
+// not one context.WithValue each.
+type elementContext struct {
+	context.Context
+	fc    graphql.FieldContext
+	index int
+}
+
+func (c *elementContext) Value(key any) any {
+	if key == fieldContextKey {
+		return &c.fc
+	}
+	return c.Context.Value(key)
+}
+
+// fieldContextKey is the key gqlgen keeps a field context under (unexported), learnt by asking
+// graphql.GetFieldContext for one.
+var fieldContextKey = func() any {
+	var probe keyProbe
+	graphql.GetFieldContext(&probe)
+	return probe.key
+}()
+
+// keyProbe is a context that records the key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }
 
 // marshalElement is gqlgen's per-element panic guard: a panic becomes a (masked) error on the

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -202,5 +203,55 @@ func TestCollectedFieldsMemo(t *testing.T) {
 	}
 	if got := names(memo.fields(oc, node, []string{"Product"})); strings.Join(got, ",") != "name,description" {
 		t.Errorf("past the bound: %v", got)
+	}
+}
+
+// TestElementContexts: each element of a list marshalled in sequence sees what
+// graphql.WithFieldContext would give it: its own field context, with its index and the list's
+// field context as parent (so its path), and every other value, deadline and cancellation of the
+// list's context.
+func TestElementContexts(t *testing.T) {
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+	doc, errs := gqlparser.LoadQueryWithRules(schema, `{ products { items { name } } }`, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	items := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field)
+	type key struct{}
+	base, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "outer"))
+	list := &graphql.FieldContext{Object: "ProductCatalog", Field: graphql.CollectedField{Field: items}}
+	ctx := graphql.WithFieldContext(base, list)
+	var paths []string
+	marshalList(ctx, items.SelectionSet, 3, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		if fc == nil || fc.Index == nil || *fc.Index != i || fc.Parent != list {
+			t.Errorf("element %d: field context %+v", i, fc)
+		}
+		if ctx.Value(key{}) != "outer" || ctx.Done() != base.Done() {
+			t.Errorf("element %d: not the list's context beneath", i)
+		}
+		paths = append(paths, fc.Path().String())
+		return graphql.Null
+	})
+	if strings.Join(paths, " ") != "items[0] items[1] items[2]" {
+		t.Errorf("paths %v", paths)
+	}
+	// Cancellation reaches a context made below an element, as below any context.
+	var below context.Context
+	var stop context.CancelFunc
+	marshalList(ctx, items.SelectionSet, 2, func(ctx context.Context, i int) graphql.Marshaler {
+		below, stop = context.WithCancel(ctx)
+		return graphql.Null
+	})
+	defer stop()
+	cancel()
+	select {
+	case <-below.Done():
+	case <-time.After(5 * time.Second):
+		t.Error("a context below an element was not cancelled with the list's")
 	}
 }
