@@ -53,3 +53,71 @@ func TestKeepHeapFloor(t *testing.T) {
 		t.Errorf("GC percent %d after stop, want GOGC's 100", p)
 	}
 }
+
+// TestKeepHeapFloorIsAFloorWithLargeStacks: the heap goal Go computes from the GC percent is
+// live + (live + stacks + globals) × percent / 100, not live × (1 + percent / 100): the percent
+// floorPercent derives from the live heap alone also multiplies the goroutine stacks and the
+// globals. With a small heap and many or deep stacks (a server's connections, each a goroutine or
+// three) the next cycle starts far above the floor and far above GOGC's own growth: the floor
+// becomes a multiplier of the stacks.
+func TestKeepHeapFloorIsAFloorWithLargeStacks(t *testing.T) {
+	base := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(base)
+	const floor = 16 << 20
+	release := make(chan struct{})
+	defer close(release)
+	for range 32 {
+		go deepStack(256<<10, release) // 32 × 256 KiB of stacks
+	}
+	read := func(names ...string) []uint64 {
+		s := make([]rtmetrics.Sample, len(names))
+		for i, n := range names {
+			s[i].Name = n
+		}
+		rtmetrics.Read(s)
+		out := make([]uint64, len(s))
+		for i := range s {
+			out[i] = s[i].Value.Uint64()
+		}
+		return out
+	}
+	runtime.GC()
+	runtime.GC()
+	m := read("/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes")
+	live, stacks, globals := m[0], m[1], m[2]
+	if stacks < 4<<20 {
+		t.Skipf("only %d bytes of stack scanned: the test did not make the stacks it needs", stacks)
+	}
+	if live >= floor/2 {
+		t.Skipf("live heap %d: too large for the floor to matter", live)
+	}
+	gogcGoal := live + (live+stacks+globals)*uint64(100)/100 // what GOGC=100 alone would give
+
+	stop := KeepHeapFloor(floor, 100)
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for read("/gc/gogc:percent")[0] == 100 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	m = read("/gc/heap/goal:bytes", "/gc/gogc:percent", "/gc/heap/live:bytes", "/gc/scan/stack:bytes")
+	goal := m[0]
+	want := max(uint64(floor), gogcGoal)
+	t.Logf("live %d KiB, stacks %d KiB, globals %d KiB, percent %d: heap goal %d KiB (floor %d KiB, GOGC's goal %d KiB)",
+		m[2]>>10, m[3]>>10, globals>>10, m[1], goal>>10, floor>>10, gogcGoal>>10)
+	if goal > want+want/4 {
+		t.Errorf("heap goal %d MiB with a %d MiB floor and GOGC's own goal at %d MiB: the floor raised the goal %.1f× past both",
+			goal>>20, floor>>20, gogcGoal>>20, float64(goal)/float64(want))
+	}
+}
+
+// deepStack recurses until it has used about n bytes of stack, then waits for release.
+func deepStack(n int, release <-chan struct{}) {
+	var pad [1024]byte
+	if n <= len(pad) {
+		<-release
+		return
+	}
+	deepStack(n-len(pad), release)
+	runtime.KeepAlive(&pad)
+}
