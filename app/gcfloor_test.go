@@ -121,3 +121,22 @@ func deepStack(n int, release <-chan struct{}) {
 	deepStack(n-len(pad), release)
 	runtime.KeepAlive(&pad)
 }
+
+// TestKeepHeapFloorWithGOGCOff: base -1 is GOGC=off (what debug.SetGCPercent returns then, and
+// what a GOMEMLIMIT-only deployment runs with). KeepHeapFloor must leave the collector off rather
+// than turn it on at the floor's percent: only server.go's own guard keeps it from doing so.
+func TestKeepHeapFloorWithGOGCOff(t *testing.T) {
+	base := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(base)
+	stop := KeepHeapFloor(1<<30, -1)
+	defer stop()
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond) // the cleanup runs after the cycle, on its own goroutine
+	}
+	s := []rtmetrics.Sample{{Name: "/gc/gogc:percent"}}
+	rtmetrics.Read(s)
+	if p := s[0].Value.Uint64(); p != math.MaxUint64 { // the metric reads uint64(-1) when off
+		t.Errorf("GC percent %d after KeepHeapFloor(…, -1): the collector GOGC=off turned off is on again", p)
+	}
+}
