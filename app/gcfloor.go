@@ -17,24 +17,29 @@ import (
 // so that the next cycle starts at floor bytes at the earliest, and at GOGC's own growth once the
 // live heap is large enough for that to come later. A memory limit (GOMEMLIMIT) still caps it.
 
-// floorPercent is the GC percent that starts the next cycle at floor bytes with live bytes live,
-// and at least base (GOGC).
-func floorPercent(live, floor uint64, base int) int {
-	if live == 0 || floor <= live {
+// floorPercent is the GC percent that starts the next cycle at floor bytes, and at least base
+// (GOGC). Go's heap goal is live + (live + stacks + globals) × percent / 100: the percent scales
+// what the collector scans, scan = live + stacks + globals, not the live heap alone.
+func floorPercent(live, scan, floor uint64, base int) int {
+	if scan == 0 || floor <= live {
 		return base
 	}
-	p := (float64(floor)/float64(live) - 1) * 100
+	p := float64(floor-live) / float64(scan) * 100
 	return int(max(float64(base), min(p, math.MaxInt32)))
 }
 
 // KeepHeapFloor keeps the heap goal at floor bytes or more, from the next cycle on, with base as
-// GOGC's percent above it. It returns a function that stops it and restores base.
+// GOGC's percent above it. It returns a function that stops it and restores base. With base < 0
+// (GOGC=off) the collector stays off and it does nothing.
 func KeepHeapFloor(floor uint64, base int) (stop func()) {
+	if base < 0 {
+		return func() {}
+	}
 	var (
 		mu      sync.Mutex // cleanups may run on more than one goroutine
 		stopped bool
 		current = base
-		sample  = []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		sample  = []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
 		arm     func()
 	)
 	arm = func() {
@@ -47,7 +52,9 @@ func KeepHeapFloor(floor uint64, base int) (stop func()) {
 				return
 			}
 			rtmetrics.Read(sample)
-			if p := floorPercent(sample[0].Value.Uint64(), floor, base); p != current {
+			live := sample[0].Value.Uint64()
+			scan := live + sample[1].Value.Uint64() + sample[2].Value.Uint64()
+			if p := floorPercent(live, scan, floor, base); p != current {
 				current = p
 				debug.SetGCPercent(p)
 			}

@@ -341,8 +341,10 @@ func pureSelection(sel ast.SelectionSet) bool {
 // address (the operation of a cached document keeps its address from request to request): the
 // next response of that operation is written into a buffer of about that size from the start,
 // where one growing from nothing by doubling allocated ~2.5 times the response (11% of an uncached
-// catalog request's bytes). Another operation sharing the slot only makes the guess wrong.
-var responseSizes [256]atomic.Int32
+// catalog request's bytes). A slot holds the size with the upper half of the address's hash, so
+// that another operation in the slot is told apart (and grows its buffer as before) rather than
+// given a guess made for different responses.
+var responseSizes [256]atomic.Uint64
 
 // maxResponseHint bounds the buffer a guess may allocate: beyond it, doubling costs little more.
 const maxResponseHint = 64 << 10
@@ -350,13 +352,16 @@ const maxResponseHint = 64 << 10
 // marshalResponse writes data, the response to op, as gqlgen's executor does (into a
 // bytes.Buffer, returning its bytes), into a buffer sized by op's last response.
 func marshalResponse(op *ast.OperationDefinition, data graphql.Marshaler) []byte {
-	slot := &responseSizes[(uint64(reflect.ValueOf(op).Pointer())*0x9E3779B97F4A7C15)>>56]
+	h := uint64(reflect.ValueOf(op).Pointer()) * 0x9E3779B97F4A7C15
+	slot, tag := &responseSizes[h>>56], h>>32
 	var buf bytes.Buffer
-	if hint := int(slot.Load()); hint > 0 {
-		buf.Grow(min(hint+hint/8, maxResponseHint))
+	if last := slot.Load(); last>>32 == tag {
+		if hint := int(uint32(last)); hint > 0 {
+			buf.Grow(min(hint+hint/8, maxResponseHint))
+		}
 	}
 	data.MarshalGQL(&buf)
-	slot.Store(int32(min(buf.Len(), maxResponseHint)))
+	slot.Store(tag<<32 | uint64(min(buf.Len(), maxResponseHint)))
 	return buf.Bytes()
 }
 

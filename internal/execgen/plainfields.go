@@ -229,6 +229,7 @@ func pureObjects(src string, sites map[string]bool, pureFields []string) (string
 		marshalers = append(marshalers, m)
 	}
 	sort.Strings(marshalers) // the same output every time
+	made := map[string]bool{} // an object reached through a non-null and a nullable field has two marshallers
 	for _, marshaler := range marshalers {
 		object := objectMarshaler(marshaler).FindStringSubmatch(src)[1]
 		start := strings.Index(src, "\nfunc (ec *executionContext) _"+object+"(ctx context.Context, sel ast.SelectionSet, obj ")
@@ -240,11 +241,14 @@ func pureObjects(src string, sites map[string]bool, pureFields []string) (string
 		if !strings.Contains(fn, fieldSetLine) {
 			continue // resolved in line already: the site calls the object's own marshaller
 		}
-		variant, err := pureObject(fn, object, pure)
-		if err != nil {
-			return "", err
+		if !made[object] {
+			variant, err := pureObject(fn, object, pure)
+			if err != nil {
+				return "", err
+			}
+			added.WriteString("\n" + variant)
+			made[object] = true
 		}
-		added.WriteString("\n" + variant)
 		call := "\t\t\treturn ec." + marshaler + "(ctx, field.Selections, obj."
 		src = strings.ReplaceAll(src, "pureSelection(field.Selections) {\n"+call, "pureSelection(field.Selections) {\n\t\t\treturn ec.pure_"+object+"(ctx, field.Selections, obj.")
 	}
