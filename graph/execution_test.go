@@ -7,8 +7,8 @@ import (
 	"math"
 	"os"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 

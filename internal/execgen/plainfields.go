@@ -228,7 +228,7 @@ func pureObjects(src string, sites map[string]bool, pureFields []string) (string
 	for m := range sites {
 		marshalers = append(marshalers, m)
 	}
-	sort.Strings(marshalers) // the same output every time
+	sort.Strings(marshalers)  // the same output every time
 	made := map[string]bool{} // an object reached through a non-null and a nullable field has two marshallers
 	for _, marshaler := range marshalers {
 		object := objectMarshaler(marshaler).FindStringSubmatch(src)[1]
