@@ -15,8 +15,9 @@
 //	a. the authenticated catalog query with -clients clients: resident memory peak, and open file
 //	   descriptors back to their idle count once the load stops (no connection leak);
 //	b. catalog p99 with -idle-clients clients, alone and while -logins clients flood login;
-//	c. the same load on internal/baseline, served in this process on the same database with the same
-//	   token: ours/baseline req/s with the response cache on, and with RESPONSE_CACHE_TTL=0;
+//	c. the same load on internal/baseline, served by this program started again as a process of its
+//	   own, on the same database with the same token: ours/baseline req/s with the response cache
+//	   on, and with RESPONSE_CACHE_TTL=0;
 //	d. (-deep) latency of page 1 and of the last page, cache off;
 //	e. the long tail: -long-tail distinct pages (first 10, 20 or 50 after a random product), on the
 //	   server with the cache on and with it off, each beside the baseline on the same pages.
@@ -62,6 +63,13 @@ type options struct {
 }
 
 func main() {
+	if os.Getenv(baselineProcess) != "" {
+		if err := serveBaseline(); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	opts, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if err != flag.ErrHelp {

@@ -4,14 +4,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/shopql/shopql/app"
@@ -47,7 +49,7 @@ func runScenarios(ctx context.Context, o options, bin, work string, db *database
 	if o.subsOnly {
 		return subscriptions()
 	}
-	base, err := startBaseline(ctx, db.url, secret)
+	base, err := startBaseline(ctx, work, db.url, secret)
 	if err != nil {
 		return err
 	}
@@ -88,7 +90,7 @@ func cachedScenarios(ctx context.Context, o options, s *server, base *baselineSe
 
 	progress("c: %d clients on internal/baseline", o.clients)
 	r.baseline = drive(ctx, newClient(o.clients), o.clients, o.duration, catalog(base.url, token, ""))
-	r.add("c baseline (in-process)", r.baseline, nil)
+	r.add("c baseline", r.baseline, nil)
 
 	var err error
 	if r.tailCached, r.tailBaseline, err = tailScenario(ctx, o, s, base, token, "cache on", r); err != nil {
@@ -330,15 +332,22 @@ func userToken(ctx context.Context, url string) (string, error) {
 	return out.Data.Login.AccessToken, nil
 }
 
-// baselineServer serves internal/baseline in this process, on the load test's database, verifying
-// tokens with the same secret and settings as the server.
+// baselineServer serves internal/baseline from a process of its own (this program, started again
+// with baselineProcess set), on the load test's database, verifying tokens with the same secret and
+// settings as the server: like the server, it then shares the machine with the clients through the
+// kernel rather than sharing this process's scheduler and collector with them. app is an instance
+// in this process, for reading the database.
 type baselineServer struct {
-	app *app.App
-	srv *http.Server
-	url string
+	app   *app.App
+	child *server
+	url   string
 }
 
-func startBaseline(ctx context.Context, dbURL, secret string) (*baselineServer, error) {
+// baselineProcess, in the environment, makes this program serve the baseline instead
+// (serveBaseline).
+const baselineProcess = "SHOPQL_LOADTEST_BASELINE"
+
+func startBaseline(ctx context.Context, work, dbURL, secret string) (*baselineServer, error) {
 	env := map[string]string{"DATABASE_URL": dbURL, "JWT_SECRET": secret, "LOG_LEVEL": "warn"}
 	cfg, err := app.LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -348,23 +357,53 @@ func startBaseline(ctx context.Context, dbURL, secret string) (*baselineServer, 
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	self, err := os.Executable()
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /graphql", baseline.Handler(a.DB.DB, store.IsPostgres(a.DB), a.Auth))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
-	go func() { _ = srv.Serve(l) }()
-	return &baselineServer{app: a, srv: srv, url: "http://" + l.Addr().String()}, nil
+	child, err := startServer(ctx, self, work, []string{baselineProcess + "=1", "DATABASE_URL=" + dbURL, "JWT_SECRET=" + secret})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	return &baselineServer{app: a, child: child, url: child.url}, nil
 }
 
 func (b *baselineServer) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = b.srv.Shutdown(ctx)
+	b.child.stop()
 	_ = b.app.Close()
+}
+
+// serveBaseline is this program started by startBaseline: it serves internal/baseline on PORT
+// (and /readyz, which startServer waits for) until SIGTERM.
+func serveBaseline() error {
+	cfg, err := app.LoadConfig(nil, os.Getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := app.New(ctx, cfg, app.NewLogger(os.Stderr, "text", slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	mux := http.NewServeMux()
+	mux.Handle("POST /graphql", baseline.Handler(a.DB.DB, store.IsPostgres(a.DB), a.Auth))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	srv := &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(cfg.Port), Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {

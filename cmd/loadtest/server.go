@@ -95,7 +95,7 @@ type server struct {
 	done    chan error
 }
 
-// Settings every server in a load test shares: the baseline in this process verifies the same tokens.
+// Settings every server in a load test shares: the baseline verifies the same tokens.
 const (
 	adminEmail    = "admin@example.com"
 	adminPassword = "loadtest-admin-password"
