@@ -1,13 +1,8 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
-
-	"github.com/99designs/gqlgen/graphql"
-
-	"github.com/shopql/shopql/app"
 )
 
 // Review of the pure-selection sites (an object field whose selection is only pure scalar fields
@@ -61,7 +56,7 @@ func TestReviewPureSelectionsAnswerWhatResolveFieldAnswers(t *testing.T) {
 	s := plainServer(t)
 	docs := pureSelectionCorpus()
 	plain := answerAll(t, s, docs)
-	app.AroundFieldsForTest(s.App, func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+	forceFieldMiddleware(s.App)
 	resolved := answerAll(t, s, docs)
 	for i := range plain {
 		if plain[i] != resolved[i] {
@@ -84,22 +79,9 @@ func TestReviewPureSelectionsOverWebSocket(t *testing.T) {
 	const sub = `subscription($cat: ID) { productChanged(categoryId: $cat) { kind name product { id name description __typename } p: product { __typename } } }`
 	plainSock := s.Socket().Open(tokenOf(s.user))
 	plainSock.Subscribe("1", sub, vars)
-	app.AroundFieldsForTest(s.App, func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+	forceFieldMiddleware(s.App)
 	resolvedSock := s.Socket().Open(tokenOf(s.user))
 	resolvedSock.Subscribe("1", sub, vars)
 	subscribed(t, s.Server, 2)
-	for _, change := range []func(){
-		func() { s.product(t, "Drill", live, 99.99) },
-		func() { s.user.MustDo(upsertProduct, productVars("Drill", live, 13), nil) },
-		func() { s.admin.MustDo(`mutation { deleteProduct(name: "Drill") }`, nil, nil) },
-	} {
-		change()
-		p, r := plainSock.Event("1"), resolvedSock.Event("1")
-		if p.String() != r.String() {
-			t.Errorf("event:\nplain fields: %s\nResolveField: %s", p, r)
-		}
-		if len(p.Errors) > 0 {
-			t.Errorf("event with errors: %s", p)
-		}
-	}
+	sameEvents(t, s, live, plainSock, resolvedSock)
 }

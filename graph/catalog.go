@@ -26,7 +26,7 @@ func unreadColumns(ctx context.Context) store.Columns {
 // catalogColumns are the columns that a ProductCatalog selection reads.
 func catalogColumns(op *graphql.OperationContext, sel ast.SelectionSet) store.Columns {
 	var read store.Columns
-	for _, f := range graphql.CollectFields(op, sel, []string{"ProductCatalog"}) {
+	for _, f := range graphql.CollectFields(op, sel, productCatalogImplementors) {
 		switch f.Name {
 		case "items":
 			read |= productColumns(op, f.Selections)
@@ -43,7 +43,7 @@ func catalogColumns(op *graphql.OperationContext, sel ast.SelectionSet) store.Co
 // edgeColumns are the columns that a ProductEdge selection reads.
 func edgeColumns(op *graphql.OperationContext, sel ast.SelectionSet) store.Columns {
 	var read store.Columns
-	for _, f := range graphql.CollectFields(op, sel, []string{"ProductEdge"}) {
+	for _, f := range graphql.CollectFields(op, sel, productEdgeImplementors) {
 		switch f.Name {
 		case "node":
 			read |= productColumns(op, f.Selections)
@@ -58,7 +58,7 @@ func edgeColumns(op *graphql.OperationContext, sel ast.SelectionSet) store.Colum
 // productColumns are the columns that a Product selection reads. Its ID and name are always read.
 func productColumns(op *graphql.OperationContext, sel ast.SelectionSet) store.Columns {
 	var read store.Columns
-	for _, f := range graphql.CollectFields(op, sel, []string{"Product"}) {
+	for _, f := range graphql.CollectFields(op, sel, productImplementors) {
 		switch f.Name {
 		case "description":
 			read |= store.ColumnDescription

@@ -11,15 +11,7 @@ import (
 // rewrite must give that object one pure_<Object> (or refuse the shape): two are a Go compile
 // error in graph/generated.go, not a refusal the generation explains.
 func TestPureSelectionSitesOfOneObjectThroughTwoMarshalers(t *testing.T) {
-	const marshalers = `
-func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, sel ast.SelectionSet, v *model.Category) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Category!")
-		return graphql.Null
-	}
-	return ec._Category(ctx, sel, v)
-}
-
+	const nullableMarshaler = `
 func (ec *executionContext) marshalOCategory2ᚖCategory(ctx context.Context, sel ast.SelectionSet, v *model.Category) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27,17 +19,10 @@ func (ec *executionContext) marshalOCategory2ᚖCategory(ctx context.Context, se
 	return ec._Category(ctx, sel, v)
 }
 `
-	category := sample[:strings.Index(sample, "\nfunc (ec *executionContext) marshalNProduct2ᚕᚖProductᚄ")]
-	category = strings.NewReplacer("_Product(", "_Category(", "obj *model.Product", "obj *model.Category",
-		"\t\t}\n\t}\n\tout.Dispatch", "\t\tdefault:\n\t\t\tpanic(\"unknown field \" + strconv.Quote(field.Name))\n\t\t}\n\t}\n\tout.Dispatch").
-		Replace(category[strings.Index(category, "func "):])
-	object := strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
-		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)")
+	object := categoryFieldSample()
 	site := object[strings.Index(object, "func (ec *executionContext) _Product_name"):strings.Index(object, "func (ec *executionContext) marshalNString2string")]
 	nullable := strings.NewReplacer("_Product_name", "_Product_maybe", "obj.Name", "obj.Maybe", "marshalNCategory2ᚖCategory", "marshalOCategory2ᚖCategory").Replace(site)
-	scalar := sample[strings.Index(sample, "func (ec *executionContext) _Product_name"):strings.Index(sample, "func (ec *executionContext) marshalNString2string")]
-	scalar = strings.NewReplacer("_Product_name", "_Product_title", "obj.Name", "obj.Title").Replace(scalar)
-	src := object + marshalers + "\n" + category + "\n" + nullable + "\n" + scalar
+	src := object + categoryMarshalerSample + nullableMarshaler + "\n" + categorySample() + "\n" + nullable + "\n" + titleFieldSample()
 
 	out, err := Rewrite([]byte(src))
 	if err != nil {

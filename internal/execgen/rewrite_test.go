@@ -305,11 +305,8 @@ func TestPlainFieldForms(t *testing.T) {
 	}
 }
 
-// TestPureSelectionSites: a plain field of an object type given by pointer gets the pure-selection
-// shortcut before resolvePlain, unless its field context parses arguments; and the pure scalar
-// fields are listed for pureSelection.
-func TestPureSelectionSites(t *testing.T) {
-	const categoryMarshaler = `
+// categoryMarshalerSample is gqlgen's marshaller of a non-null *model.Category.
+const categoryMarshalerSample = `
 func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, sel ast.SelectionSet, v *model.Category) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Category!")
@@ -318,15 +315,35 @@ func (ec *executionContext) marshalNCategory2ᚖCategory(ctx context.Context, se
 	return ec._Category(ctx, sel, v)
 }
 `
-	// The category's marshaller: the sample's product one, whose one field is resolved on its field set.
+
+// categorySample is the category's object marshaller: the sample's product one, whose one field
+// is resolved on its field set (as Category.products is), with gqlgen's default case.
+func categorySample() string {
 	category := sample[:strings.Index(sample, "\nfunc (ec *executionContext) marshalNProduct2ᚕᚖProductᚄ")]
-	category = strings.NewReplacer("_Product(", "_Category(", "obj *model.Product", "obj *model.Category",
+	return strings.NewReplacer("_Product(", "_Category(", "obj *model.Product", "obj *model.Category",
 		"\t\t}\n\t}\n\tout.Dispatch", "\t\tdefault:\n\t\t\tpanic(\"unknown field \" + strconv.Quote(field.Name))\n\t\t}\n\t}\n\tout.Dispatch").
 		Replace(category[strings.Index(category, "func "):])
-	object := strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
-		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)") + categoryMarshaler + "\n" + category
+}
+
+// categoryFieldSample is the sample with Product.name made a field of type *model.Category.
+func categoryFieldSample() string {
+	return strings.ReplaceAll(sample, "v string) graphql.Marshaler {\n\t\t\treturn ec.marshalNString2string(ctx, selections, v)",
+		"v *model.Category) graphql.Marshaler {\n\t\t\treturn ec.marshalNCategory2ᚖCategory(ctx, selections, v)")
+}
+
+// titleFieldSample is the sample's Product.name site and field context as a second scalar field,
+// Product.title.
+func titleFieldSample() string {
 	scalar := sample[strings.Index(sample, "func (ec *executionContext) _Product_name"):strings.Index(sample, "func (ec *executionContext) marshalNString2string")]
-	scalar = strings.NewReplacer("_Product_name", "_Product_title", "obj.Name", "obj.Title").Replace(scalar)
+	return strings.NewReplacer("_Product_name", "_Product_title", "obj.Name", "obj.Title").Replace(scalar)
+}
+
+// TestPureSelectionSites: a plain field of an object type given by pointer gets the pure-selection
+// shortcut before resolvePlain, unless its field context parses arguments; and the pure scalar
+// fields are listed for pureSelection.
+func TestPureSelectionSites(t *testing.T) {
+	object := categoryFieldSample() + categoryMarshalerSample + "\n" + categorySample()
+	scalar := titleFieldSample()
 	withArgs := strings.Replace(object, `return graphql.NewScalarFieldContext("Product", field, false, false, "String")`,
 		"fc = &graphql.FieldContext{Object: \"Product\", Field: field}\n\tif fc.Args, err = ec.field_Product_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {\n\t\treturn fc, err\n\t}\n\treturn fc, nil", 1)
 	const shortcut = "\t\tif obj.Name != nil && pureSelection(field.Selections) {\n\t\t\treturn ec.pure_Category(ctx, field.Selections, obj.Name)\n\t\t}\n\t\treturn resolvePlain("
